@@ -1,0 +1,135 @@
+import { Clock, Context, Effect, Layer, Option, Schedule, Schema } from "effect"
+import { makeSessionId, type OrgId, type SessionId } from "../ids.js"
+import {
+  EventStore,
+  type SessionPage,
+  type SessionRecord,
+  type StoredEvent,
+  StoreUnavailable,
+  VersionConflict
+} from "../ports/event-store.js"
+import { CreateSession, type SessionCommand } from "../session/commands.js"
+import { decide } from "../session/decide.js"
+import { SessionNotFound, type SessionError } from "../session/errors.js"
+import { fold } from "../session/evolve.js"
+import { initialState, isLive, type ExistingSessionState, type SessionState } from "../session/state.js"
+import { makeKeyedLock } from "./keyed-lock.js"
+import { toRecord } from "./projection.js"
+
+/** A write kept losing the optimistic-concurrency race; the caller may retry. */
+export class ConcurrencyConflict extends Schema.TaggedError<ConcurrencyConflict>()("ConcurrencyConflict", {
+  sessionId: Schema.String
+}) {}
+
+export type ServiceError = SessionError | ConcurrencyConflict | StoreUnavailable
+
+export interface CommandOutcome {
+  /** The state after the command. */
+  readonly state: ExistingSessionState
+  /** The read model after the command; `null` once deleted. */
+  readonly record: SessionRecord | null
+  readonly events: ReadonlyArray<StoredEvent>
+}
+
+export interface ListSessionsRequest {
+  readonly pageSize: number
+  readonly after: { readonly createdAt: Date; readonly sessionId: SessionId } | null
+}
+
+/** Conflicts are retried this many times (reload, re-decide) before answering `ConcurrencyConflict`. */
+const CONFLICT_RETRIES = 5
+
+export class SessionService extends Context.Tag("wa-gateway/SessionService")<SessionService, {
+  readonly create: (orgId: OrgId, name: string) => Effect.Effect<SessionRecord, ServiceError>
+  readonly execute: (orgId: OrgId, sessionId: SessionId, command: SessionCommand) => Effect.Effect<CommandOutcome, ServiceError>
+  readonly get: (orgId: OrgId, sessionId: SessionId) => Effect.Effect<SessionRecord, SessionNotFound | StoreUnavailable>
+  readonly list: (orgId: OrgId, request: ListSessionsRequest) => Effect.Effect<SessionPage, StoreUnavailable>
+  readonly history: (orgId: OrgId, sessionId: SessionId) => Effect.Effect<ReadonlyArray<StoredEvent>, SessionNotFound | StoreUnavailable>
+  /** The current state of a live session of the org. */
+  readonly load: (orgId: OrgId, sessionId: SessionId) => Effect.Effect<ExistingSessionState, SessionNotFound | StoreUnavailable>
+}>() {
+  static readonly Live = Layer.effect(this, Effect.suspend(() => make))
+}
+
+const make = Effect.gen(function* () {
+  const store = yield* EventStore
+  const lock = yield* makeKeyedLock
+
+  const now = Effect.map(Clock.currentTimeMillis, (millis) => new Date(millis))
+
+  const loadStream = (sessionId: SessionId) =>
+    Effect.map(store.readStream(sessionId), (events) => ({
+      events,
+      state: fold(events.map((e) => e.event), initialState)
+    }))
+
+  /** Another org's session is indistinguishable from a missing one. */
+  const visibleTo = (orgId: OrgId, state: SessionState): state is ExistingSessionState =>
+    isLive(state) && state.orgId === orgId
+
+  const decideAndAppend = (orgId: OrgId, sessionId: SessionId, command: SessionCommand) =>
+    Effect.gen(function* () {
+      const { events: history, state } = yield* loadStream(sessionId)
+      if (command._tag !== "CreateSession" && isLive(state) && state.orgId !== orgId) {
+        return yield* Effect.fail(new SessionNotFound({ sessionId }))
+      }
+      const decided = yield* decide(command, state, sessionId)
+      const after = fold(decided, state)
+      if (after.status === "none") return yield* Effect.dieMessage("a decision left the stream empty")
+      const occurredAt = yield* now
+      const createdAt = history[0]?.occurredAt ?? occurredAt
+      const record = toRecord(after, { createdAt, updatedAt: occurredAt })
+      const result = yield* store.append({
+        streamId: sessionId,
+        orgId: after.orgId,
+        expectedVersion: state.version,
+        events: decided,
+        occurredAt,
+        record
+      })
+      const first = result.lastPosition - BigInt(decided.length - 1)
+      const events: ReadonlyArray<StoredEvent> = decided.map((event, i) => ({
+        position: first + BigInt(i),
+        streamId: sessionId,
+        version: state.version + i + 1,
+        orgId: after.orgId,
+        event,
+        occurredAt
+      }))
+      return { state: after, record, events } satisfies CommandOutcome
+    })
+
+  const execute = (orgId: OrgId, sessionId: SessionId, command: SessionCommand) =>
+    decideAndAppend(orgId, sessionId, command).pipe(
+      Effect.retry({ while: (e) => e._tag === "VersionConflict", times: CONFLICT_RETRIES, schedule: Schedule.jittered(Schedule.exponential("2 millis")) }),
+      Effect.catchTag("VersionConflict", (e: VersionConflict) => Effect.fail(new ConcurrencyConflict({ sessionId: e.streamId }))),
+      lock.withLock(sessionId)
+    )
+
+  const create = (orgId: OrgId, name: string) =>
+    Effect.gen(function* () {
+      const sessionId = yield* makeSessionId
+      const outcome = yield* execute(orgId, sessionId, new CreateSession({ sessionId, orgId, name }))
+      if (outcome.record === null) return yield* Effect.dieMessage("a created session has no read model")
+      return outcome.record
+    })
+
+  const get = (orgId: OrgId, sessionId: SessionId) =>
+    Effect.flatMap(store.getSession(sessionId), (record) =>
+      Option.isSome(record) && record.value.orgId === orgId
+        ? Effect.succeed(record.value)
+        : Effect.fail(new SessionNotFound({ sessionId })))
+
+  const load = (orgId: OrgId, sessionId: SessionId) =>
+    Effect.flatMap(loadStream(sessionId), ({ state }) =>
+      visibleTo(orgId, state) ? Effect.succeed(state) : Effect.fail(new SessionNotFound({ sessionId })))
+
+  const history = (orgId: OrgId, sessionId: SessionId) =>
+    Effect.flatMap(loadStream(sessionId), ({ events, state }) =>
+      visibleTo(orgId, state) ? Effect.succeed(events) : Effect.fail(new SessionNotFound({ sessionId })))
+
+  const list = (orgId: OrgId, request: ListSessionsRequest) =>
+    store.listSessions({ orgId, pageSize: request.pageSize, after: request.after })
+
+  return { create, execute, get, list, history, load }
+})

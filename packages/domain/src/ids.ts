@@ -1,0 +1,52 @@
+import { Effect, Random, Clock, Schema } from "effect"
+
+/** Crockford base32, the ULID alphabet (no I, L, O, U). */
+const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+export const SessionId = Schema.String.pipe(
+  Schema.pattern(/^sess_[0-9A-HJKMNP-TV-Z]{26}$/),
+  Schema.brand("SessionId"),
+  Schema.annotations({ identifier: "SessionId", description: "`sess_` + a 26-character ULID" })
+)
+export type SessionId = typeof SessionId.Type
+
+export const OrgId = Schema.String.pipe(
+  Schema.minLength(1),
+  Schema.maxLength(200),
+  Schema.brand("OrgId"),
+  Schema.annotations({ identifier: "OrgId" })
+)
+export type OrgId = typeof OrgId.Type
+
+/** International format, digits only, no leading `+`, 8–15 digits (the seed's rule). */
+export const PhoneNumber = Schema.String.pipe(
+  Schema.pattern(/^[0-9]{8,15}$/),
+  Schema.brand("PhoneNumber"),
+  Schema.annotations({ identifier: "PhoneNumber", description: "digits only, no leading +, 8–15 digits" })
+)
+export type PhoneNumber = typeof PhoneNumber.Type
+
+export const isSessionId = Schema.is(SessionId)
+export const isPhoneNumber = Schema.is(PhoneNumber)
+
+const encodeBase32 = (value: bigint, length: number): string => {
+  let out = ""
+  let rest = value
+  for (let i = 0; i < length; i++) {
+    out = CROCKFORD[Number(rest & 31n)] + out
+    rest >>= 5n
+  }
+  return out
+}
+
+/** A ULID from Effect's Clock and Random, so tests control both. */
+export const makeUlid: Effect.Effect<string> = Effect.gen(function* () {
+  const millis = yield* Clock.currentTimeMillis
+  let random = 0n
+  for (let i = 0; i < 5; i++) {
+    random = (random << 16n) | BigInt(yield* Random.nextIntBetween(0, 65536))
+  }
+  return encodeBase32(BigInt(millis), 10) + encodeBase32(random, 16)
+})
+
+export const makeSessionId: Effect.Effect<SessionId> = Effect.map(makeUlid, (ulid) => SessionId.make(`sess_${ulid}`))

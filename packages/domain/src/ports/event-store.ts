@@ -1,0 +1,92 @@
+import { Context, type Effect, type Option, Schema } from "effect"
+import type { OrgId, SessionId } from "../ids.js"
+import type { SessionEvent } from "../session/events.js"
+import type { VisibleSessionStatus } from "../session/state.js"
+
+/** One event as stored: the envelope around a domain event. */
+export interface StoredEvent {
+  /** Position in the global log; increasing, with gaps allowed. */
+  readonly position: bigint
+  readonly streamId: SessionId
+  /** 1-based; the n-th event of its stream has version n. */
+  readonly version: number
+  readonly orgId: OrgId
+  readonly event: SessionEvent
+  readonly occurredAt: Date
+}
+
+/** The `sessions` read model row: the stream head, kept in the append's statement. */
+export interface SessionRecord {
+  readonly sessionId: SessionId
+  readonly orgId: OrgId
+  readonly name: string
+  readonly status: VisibleSessionStatus
+  readonly phoneNumber: string | null
+  readonly waJid: string | null
+  readonly waLid: string | null
+  readonly pushName: string | null
+  readonly createdAt: Date
+  readonly updatedAt: Date
+  readonly version: number
+}
+
+export interface AppendRequest {
+  readonly streamId: SessionId
+  readonly orgId: OrgId
+  /** The stream's version the events were decided on; 0 for a new stream. */
+  readonly expectedVersion: number
+  readonly events: ReadonlyArray<SessionEvent>
+  readonly occurredAt: Date
+  /**
+   * The read model row after these events, or `null` when they end the
+   * stream (`SessionDeleted`): then the store erases the session (DESIGN §3).
+   */
+  readonly record: SessionRecord | null
+}
+
+export interface AppendResult {
+  readonly nextVersion: number
+  readonly lastPosition: bigint
+}
+
+export interface SessionPageRequest {
+  readonly orgId: OrgId
+  readonly pageSize: number
+  /** The last row of the previous page (keyset pagination, newest first). */
+  readonly after: { readonly createdAt: Date; readonly sessionId: SessionId } | null
+}
+
+export interface SessionPage {
+  readonly sessions: ReadonlyArray<SessionRecord>
+  /** Set when more rows may follow: the last row's key. */
+  readonly hasMore: boolean
+}
+
+/** An append whose expected version is not the stream's version: nothing was written. */
+export class VersionConflict extends Schema.TaggedError<VersionConflict>()("VersionConflict", {
+  streamId: Schema.String,
+  expectedVersion: Schema.Number
+}) {}
+
+/** The store could not be reached or failed; safe to retry. */
+export class StoreUnavailable extends Schema.TaggedError<StoreUnavailable>()("StoreUnavailable", {
+  message: Schema.String
+}) {}
+
+export class EventStore extends Context.Tag("wa-gateway/EventStore")<EventStore, {
+  /** Atomically: check the expected version, insert the events, write the read model. */
+  readonly append: (request: AppendRequest) => Effect.Effect<AppendResult, VersionConflict | StoreUnavailable>
+  readonly readStream: (streamId: SessionId) => Effect.Effect<ReadonlyArray<StoredEvent>, StoreUnavailable>
+  /**
+   * Events after `position` in log order, never skipping one that commits
+   * later with a smaller position (only what every open transaction can no
+   * longer add to is returned).
+   */
+  readonly readAll: (after: bigint, limit: number) => Effect.Effect<ReadonlyArray<StoredEvent>, StoreUnavailable>
+  readonly getSession: (sessionId: SessionId) => Effect.Effect<Option.Option<SessionRecord>, StoreUnavailable>
+  readonly listSessions: (request: SessionPageRequest) => Effect.Effect<SessionPage, StoreUnavailable>
+  /** Sessions in the given statuses across all orgs (the supervisor resumes `paired` ones on boot). */
+  readonly sessionsInStatus: (status: VisibleSessionStatus) => Effect.Effect<ReadonlyArray<SessionRecord>, StoreUnavailable>
+  /** Cheap reachability check for `/readyz`. */
+  readonly ping: Effect.Effect<void, StoreUnavailable>
+}>() {}

@@ -1,0 +1,63 @@
+import { Schema } from "effect"
+import { OrgId, PhoneNumber, SessionId } from "../ids.js"
+
+export const PairingMethod = Schema.Literal("qr", "code")
+export type PairingMethod = typeof PairingMethod.Type
+
+export const PairingFailureReason = Schema.Literal("expired", "rejected", "engine_error")
+export type PairingFailureReason = typeof PairingFailureReason.Type
+
+export const LogoutActor = Schema.Literal("user", "device")
+export type LogoutActor = typeof LogoutActor.Type
+
+// The `_tag` of each event is its stable stored `type`; never rename one.
+
+export class SessionCreated extends Schema.TaggedClass<SessionCreated>()("SessionCreated", {
+  sessionId: SessionId,
+  orgId: OrgId,
+  name: Schema.String
+}) {}
+
+export class PairingStarted extends Schema.TaggedClass<PairingStarted>()("PairingStarted", {
+  method: PairingMethod,
+  phone: Schema.optional(PhoneNumber)
+}) {}
+
+// Identity fields are plain strings here: a deleted session's stream keeps its
+// envelopes with these fields erased (""/null), and must still decode.
+export class SessionPaired extends Schema.TaggedClass<SessionPaired>()("SessionPaired", {
+  phoneNumber: Schema.String,
+  waJid: Schema.String,
+  waLid: Schema.NullOr(Schema.String),
+  pushName: Schema.NullOr(Schema.String)
+}) {}
+
+export class PairingFailed extends Schema.TaggedClass<PairingFailed>()("PairingFailed", {
+  reason: PairingFailureReason
+}) {}
+
+export class LoggedOut extends Schema.TaggedClass<LoggedOut>()("LoggedOut", {
+  by: LogoutActor
+}) {}
+
+export class SessionDeleted extends Schema.TaggedClass<SessionDeleted>()("SessionDeleted", {}) {}
+
+export const SessionEvent = Schema.Union(
+  SessionCreated,
+  PairingStarted,
+  SessionPaired,
+  PairingFailed,
+  LoggedOut,
+  SessionDeleted
+)
+export type SessionEvent = typeof SessionEvent.Type
+export type SessionEventType = SessionEvent["_tag"]
+
+export const sessionEventTypes: ReadonlyArray<SessionEventType> = [
+  "SessionCreated",
+  "PairingStarted",
+  "SessionPaired",
+  "PairingFailed",
+  "LoggedOut",
+  "SessionDeleted"
+]
