@@ -1,1 +1,2 @@
-export {}
+export * from "./store/api-key-store.js"
+export * from "./gateway/gateway.js"

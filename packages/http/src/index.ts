@@ -1,1 +1,2 @@
-export {}
+export * from "./auth/principal.js"
+export * from "./auth/authenticator.js"
