@@ -1,0 +1,217 @@
+import { HttpApiSchema, HttpServerResponse } from "@effect/platform"
+import { Effect, Schema } from "effect"
+import type {
+  AlreadyPaired,
+  ConcurrencyConflict,
+  EngineNotImplemented,
+  EngineUnavailable,
+  InvalidPhone,
+  NotPaired,
+  NotPairing,
+  SessionExists,
+  SessionNotFound,
+  StoreUnavailable,
+  VersionConflict
+} from "@wa-gateway/domain"
+
+// The error envelope of spec/API.md and the one mapping from every internal
+// failure to it. Every non-2xx response of the server leaves through here.
+
+export const ErrorCode = Schema.Literal(
+  "validation_error",
+  "unauthorized",
+  "forbidden",
+  "not_found",
+  "conflict",
+  "payload_too_large",
+  "not_implemented",
+  "unavailable",
+  "internal"
+)
+export type ErrorCode = typeof ErrorCode.Type
+
+/** Always an object; never stack traces, SQL or internal names. */
+export const ErrorDetails = Schema.Record({ key: Schema.String, value: Schema.Unknown })
+export type ErrorDetails = typeof ErrorDetails.Type
+
+/** The wire shape of every error: `{ error: { code, message, details } }`. */
+export const ErrorResponse = Schema.Struct({
+  error: Schema.Struct({ code: ErrorCode, message: Schema.String, details: ErrorDetails })
+}).annotations({ identifier: "ErrorResponse" })
+export type ErrorResponse = typeof ErrorResponse.Type
+
+const fields = { message: Schema.String, details: ErrorDetails }
+
+export class ValidationError extends Schema.TaggedError<ValidationError>()("ValidationError", fields) {
+  static readonly code = "validation_error"
+  static readonly status = 400
+}
+export class Unauthorized extends Schema.TaggedError<Unauthorized>()("Unauthorized", fields) {
+  static readonly code = "unauthorized"
+  static readonly status = 401
+}
+export class Forbidden extends Schema.TaggedError<Forbidden>()("Forbidden", fields) {
+  static readonly code = "forbidden"
+  static readonly status = 403
+}
+export class NotFound extends Schema.TaggedError<NotFound>()("NotFound", fields) {
+  static readonly code = "not_found"
+  static readonly status = 404
+}
+export class Conflict extends Schema.TaggedError<Conflict>()("Conflict", fields) {
+  static readonly code = "conflict"
+  static readonly status = 409
+}
+export class PayloadTooLarge extends Schema.TaggedError<PayloadTooLarge>()("PayloadTooLarge", fields) {
+  static readonly code = "payload_too_large"
+  static readonly status = 413
+}
+export class NotImplemented extends Schema.TaggedError<NotImplemented>()("NotImplemented", fields) {
+  static readonly code = "not_implemented"
+  static readonly status = 501
+}
+export class Unavailable extends Schema.TaggedError<Unavailable>()("Unavailable", fields) {
+  static readonly code = "unavailable"
+  static readonly status = 503
+}
+export class InternalError extends Schema.TaggedError<InternalError>()("InternalError", fields) {
+  static readonly code = "internal"
+  static readonly status = 500
+}
+
+export type ApiError =
+  | ValidationError
+  | Unauthorized
+  | Forbidden
+  | NotFound
+  | Conflict
+  | PayloadTooLarge
+  | NotImplemented
+  | Unavailable
+  | InternalError
+
+interface ApiErrorClass<E extends ApiError> {
+  new(args: { readonly message: string; readonly details: ErrorDetails }): E
+  readonly code: ErrorCode
+  readonly status: number
+}
+
+const apiErrorClasses = {
+  ValidationError,
+  Unauthorized,
+  Forbidden,
+  NotFound,
+  Conflict,
+  PayloadTooLarge,
+  NotImplemented,
+  Unavailable,
+  InternalError
+} as const satisfies { readonly [Tag in ApiError["_tag"]]: ApiErrorClass<Extract<ApiError, { _tag: Tag }>> }
+
+const classes: ReadonlyArray<Function> = Object.values(apiErrorClasses)
+
+export const isApiError = (u: unknown): u is ApiError => classes.some((cls) => u instanceof cls)
+
+export const statusOf = (error: ApiError): number => apiErrorClasses[error._tag].status
+export const codeOf = (error: ApiError): ErrorCode => apiErrorClasses[error._tag].code
+
+export const toErrorResponse = (error: ApiError): ErrorResponse => ({
+  error: { code: codeOf(error), message: error.message, details: error.details }
+})
+
+/** The envelope as an HTTP response; used for framework errors that never reach an endpoint. */
+export const errorHttpResponse = (error: ApiError): HttpServerResponse.HttpServerResponse =>
+  HttpServerResponse.unsafeJson(toErrorResponse(error), { status: statusOf(error) })
+
+/**
+ * The schema an endpoint declares for one error class: it encodes an instance
+ * to the envelope, with the class's status, so the OpenAPI document shows
+ * exactly what goes over the wire.
+ */
+const responseOf = <E extends ApiError, I>(cls: ApiErrorClass<E> & Schema.Schema<E, I>, description: string) =>
+  Schema.transform(
+    Schema.Struct({
+      error: Schema.Struct({ code: Schema.Literal(cls.code), message: Schema.String, details: ErrorDetails })
+    }),
+    Schema.typeSchema(cls),
+    {
+      strict: true,
+      decode: (wire) => new cls({ message: wire.error.message, details: wire.error.details }),
+      encode: (error) => ({ error: { code: cls.code, message: error.message, details: error.details } })
+    }
+  ).annotations(HttpApiSchema.annotations({ status: cls.status, description }))
+
+export const ValidationErrorResponse = responseOf(ValidationError, "malformed input, or a lifecycle precondition fails")
+export const UnauthorizedResponse = responseOf(Unauthorized, "missing, malformed, expired or unverifiable token")
+export const ForbiddenResponse = responseOf(Forbidden, "valid token without the capability the route needs")
+export const NotFoundResponse = responseOf(NotFound, "unknown session, malformed session id, or another org's session")
+export const ConflictResponse = responseOf(Conflict, "concurrent modification that could not be retried")
+export const PayloadTooLargeResponse = responseOf(PayloadTooLarge, "body over the limit (64 KiB)")
+export const NotImplementedResponse = responseOf(NotImplemented, "the running engine cannot do this")
+export const UnavailableResponse = responseOf(Unavailable, "store or engine unreachable; safe to retry")
+export const InternalErrorResponse = responseOf(InternalError, "a bug; the message is generic")
+
+// ---------------------------------------------------------------------------
+// Internal failures → the envelope (the one place that decides the mapping)
+
+/** Every failure the domain, the stores, the engines and the gateway report. */
+export type MappableError =
+  | SessionNotFound
+  | SessionExists
+  | AlreadyPaired
+  | NotPaired
+  | NotPairing
+  | InvalidPhone
+  | ConcurrencyConflict
+  | VersionConflict
+  | StoreUnavailable
+  | EngineUnavailable
+  | EngineNotImplemented
+
+const none: ErrorDetails = {}
+
+export const toApiError = (error: MappableError): ApiError => {
+  switch (error._tag) {
+    case "SessionNotFound":
+      return new NotFound({ message: "session not found", details: none })
+    case "SessionExists":
+      return new Conflict({ message: "a session with this id already exists", details: none })
+    case "AlreadyPaired":
+      return new ValidationError({ message: "the session is already paired", details: { status: "paired" } })
+    case "NotPaired":
+      return new ValidationError({ message: "the session is not paired", details: none })
+    case "NotPairing":
+      return new ValidationError({ message: "the session is not pairing", details: none })
+    case "InvalidPhone":
+      return new ValidationError({
+        message: "phone must be 8–15 digits, international format, without a leading +",
+        details: { field: "phone" }
+      })
+    case "ConcurrencyConflict":
+    case "VersionConflict":
+      return new Conflict({ message: "the session was modified concurrently; retry the request", details: none })
+    case "StoreUnavailable":
+      return new Unavailable({ message: "the store is unavailable; retry later", details: none })
+    case "EngineUnavailable":
+      return new Unavailable({ message: "the WhatsApp engine is unavailable; retry later", details: none })
+    case "EngineNotImplemented":
+      return new NotImplemented({ message: "the running engine cannot do this", details: none })
+  }
+}
+
+const isServerSide = (error: MappableError): boolean =>
+  error._tag === "StoreUnavailable" || error._tag === "EngineUnavailable" || error._tag === "EngineNotImplemented"
+
+/**
+ * Maps the internal failures of an effect to the envelope. Server-side
+ * failures (store, engine) are logged with their internal reason first; the
+ * client only sees the generic message.
+ */
+export const mapErrors = <A, E extends MappableError, R>(
+  effect: Effect.Effect<A, E, R>
+): Effect.Effect<A, ApiError, R> =>
+  Effect.catchAll(effect, (error: MappableError) =>
+    Effect.zipRight(
+      isServerSide(error) ? Effect.logWarning("request failed on the server side", error) : Effect.void,
+      Effect.fail(toApiError(error))
+    ))

@@ -1,0 +1,51 @@
+import { HttpApiMiddleware, HttpApiSecurity, OpenApi } from "@effect/platform"
+import { Effect, Layer, Redacted, Schema } from "effect"
+import { Authenticator } from "../auth/authenticator.js"
+import { CurrentPrincipal } from "../auth/principal.js"
+import { Unauthorized, UnauthorizedResponse, Unavailable, UnavailableResponse } from "../errors.js"
+
+const bearer = HttpApiSecurity.bearer.pipe(
+  HttpApiSecurity.annotate(OpenApi.Format, "JWT"),
+  HttpApiSecurity.annotate(
+    OpenApi.Description,
+    "A login JWT minted by the frontend (verified against its JWKS), or an API key (`wag_…`) for scripts and services. " +
+      "The bearerFormat JWT label describes the person-login case."
+  )
+)
+
+/**
+ * Turns `Authorization: Bearer <token>` into the `CurrentPrincipal` of the
+ * request. Every failure is 401 `unauthorized` (the reason goes to the log
+ * only), except an unreachable store, which is 503 `unavailable`.
+ */
+export class Authentication extends HttpApiMiddleware.Tag<Authentication>()("wa-gateway/Authentication", {
+  failure: Schema.Union(UnauthorizedResponse, UnavailableResponse),
+  provides: CurrentPrincipal,
+  security: { bearer }
+}) {
+  static readonly Live = Layer.effect(
+    this,
+    Effect.gen(function* () {
+      const authenticator = yield* Authenticator
+      return {
+        bearer: (token: Redacted.Redacted<string>) =>
+          Redacted.value(token).trim() === ""
+            ? Effect.fail(new Unauthorized({ message: "missing bearer token", details: {} }))
+            : authenticator.authenticate(token).pipe(
+              Effect.catchTags({
+                AuthenticationFailed: (failure) =>
+                  Effect.zipRight(
+                    Effect.logInfo("authentication failed", { reason: failure.reason }),
+                    Effect.fail(new Unauthorized({ message: "invalid or expired token", details: {} }))
+                  ),
+                StoreUnavailable: (failure) =>
+                  Effect.zipRight(
+                    Effect.logWarning("authentication: store unavailable", { reason: failure.message }),
+                    Effect.fail(new Unavailable({ message: "the store is unavailable; retry later", details: {} }))
+                  )
+              })
+            )
+      }
+    })
+  )
+}
