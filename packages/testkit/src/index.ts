@@ -1,1 +1,3 @@
-export {}
+export * from "./decider-spec.js"
+export * from "./arbitraries.js"
+export * from "./jwt-issuer.js"

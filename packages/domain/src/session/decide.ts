@@ -20,10 +20,13 @@ const onLive = (state: SessionState, sessionId: string, f: (s: ExistingSessionSt
 export const decide = (command: SessionCommand, state: SessionState, sessionId: string): Decision =>
   Match.value(command).pipe(
     Match.tagsExhaustive({
-      CreateSession: (c) =>
-        state.status === "none"
-          ? emit(new SessionCreated({ sessionId: c.sessionId, orgId: c.orgId, name: c.name }))
-          : Effect.fail(new SessionExists({ sessionId: c.sessionId })),
+      CreateSession: (c) => {
+        if (state.status === "none") return emit(new SessionCreated({ sessionId: c.sessionId, orgId: c.orgId, name: c.name }))
+        // A deleted stream is terminal: like every other command, creating it again finds nothing.
+        return state.status === "deleted"
+          ? Effect.fail(new SessionNotFound({ sessionId: c.sessionId }))
+          : Effect.fail(new SessionExists({ sessionId: c.sessionId }))
+      },
       StartPairing: (c) =>
         onLive(state, sessionId, (s) => {
           if (s.status === "paired") return Effect.fail(new AlreadyPaired({ sessionId }))
