@@ -1,0 +1,94 @@
+import { Clock, Effect, Option, Schema } from "effect"
+import { createRemoteJWKSet, errors, jwtVerify, type JWSAlgorithm, type JWTVerifyGetKey } from "jose"
+import { OrgId } from "@wa-gateway/domain"
+import type { Capability } from "@wa-gateway/adapters"
+import { AuthenticationFailed } from "./authenticator.js"
+import type { Principal } from "./principal.js"
+
+/** Asymmetric only: an HMAC algorithm would let anyone holding the public key sign tokens. */
+export const ALLOWED_JWT_ALGORITHMS: ReadonlyArray<JWSAlgorithm> = [
+  "RS256", "RS384", "RS512",
+  "PS256", "PS384", "PS512",
+  "ES256", "ES384", "ES512",
+  "EdDSA"
+]
+
+/**
+ * How long after a JWKS fetch an unknown `kid` is answered from the cache
+ * instead of refetching. API.md promises a new key is accepted within 30 s.
+ */
+export const DEFAULT_JWKS_COOLDOWN_MS = 30_000
+/** A cached JWKS is refetched after this age even when every `kid` is known. */
+export const DEFAULT_JWKS_MAX_AGE_MS = 10 * 60_000
+export const DEFAULT_CLOCK_TOLERANCE_SECONDS = 5
+
+export interface JwtVerifierOptions {
+  /** Where verification keys come from: `remoteJwks(url)` in production, a local JWKS in tests. */
+  readonly keys: JWTVerifyGetKey
+  readonly issuer: Option.Option<string>
+  readonly audience: Option.Option<string>
+  readonly orgClaim: string
+  readonly roleClaim: string
+  readonly clockToleranceSeconds?: number
+}
+
+export interface JwtVerifier {
+  readonly verify: (token: string) => Effect.Effect<Principal, AuthenticationFailed>
+}
+
+/** A cached remote JWKS that refetches once on an unknown `kid` (at most once per cooldown). */
+export const remoteJwks = (
+  url: URL,
+  options: { readonly cooldownMs?: number; readonly maxAgeMs?: number } = {}
+): JWTVerifyGetKey =>
+  createRemoteJWKSet(url, {
+    cooldownDuration: options.cooldownMs ?? DEFAULT_JWKS_COOLDOWN_MS,
+    cacheMaxAge: options.maxAgeMs ?? DEFAULT_JWKS_MAX_AGE_MS,
+    timeoutDuration: 5_000
+  })
+
+const Role = Schema.Literal("owner", "admin", "member")
+type Role = typeof Role.Type
+
+const capabilitiesOf: Record<Role, ReadonlyArray<Capability>> = {
+  owner: ["read", "manage"],
+  admin: ["read", "manage"],
+  member: ["read"]
+}
+
+const Subject = Schema.String
+
+/** Any role we do not know grants nothing: the caller is authenticated but gets 403 everywhere. */
+const capabilitiesForRole = (role: unknown): ReadonlySet<Capability> =>
+  new Set(Option.match(Schema.decodeUnknownOption(Role)(role), { onNone: () => [], onSome: (r) => capabilitiesOf[r] }))
+
+const failureReason = (error: unknown): string =>
+  error instanceof errors.JOSEError
+    ? `${error.code}: ${error.message}`
+    : `jwt verification failed: ${error instanceof Error ? error.message : String(error)}`
+
+export const makeJwtVerifier = (options: JwtVerifierOptions): JwtVerifier => {
+  const decodeOrg = Schema.decodeUnknown(OrgId)
+  const verify = (token: string): Effect.Effect<Principal, AuthenticationFailed> =>
+    Effect.gen(function* () {
+      const now = yield* Clock.currentTimeMillis
+      const { payload } = yield* Effect.tryPromise({
+        try: () =>
+          jwtVerify(token, options.keys, {
+            algorithms: [...ALLOWED_JWT_ALGORITHMS],
+            requiredClaims: ["exp"],
+            clockTolerance: options.clockToleranceSeconds ?? DEFAULT_CLOCK_TOLERANCE_SECONDS,
+            currentDate: new Date(now),
+            ...Option.match(options.issuer, { onNone: () => ({}), onSome: (issuer) => ({ issuer }) }),
+            ...Option.match(options.audience, { onNone: () => ({}), onSome: (audience) => ({ audience }) })
+          }),
+        catch: (error) => new AuthenticationFailed({ reason: failureReason(error) })
+      })
+      const orgId = yield* decodeOrg(payload[options.orgClaim]).pipe(
+        Effect.mapError(() => new AuthenticationFailed({ reason: `jwt claim "${options.orgClaim}" missing or not an org id` }))
+      )
+      const subject = Option.getOrElse(Schema.decodeUnknownOption(Subject)(payload.sub), () => "unknown")
+      return { orgId, capabilities: capabilitiesForRole(payload[options.roleClaim]), subject: `jwt:${subject}` }
+    })
+  return { verify }
+}
