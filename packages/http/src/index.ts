@@ -1,2 +1,7 @@
 export * from "./auth/principal.js"
 export * from "./auth/authenticator.js"
+export * from "./auth/auth-config.js"
+export * from "./auth/jwt.js"
+export * from "./auth/api-keys.js"
+export * from "./auth/authenticator-live.js"
+export * from "./auth/bootstrap.js"
