@@ -1,0 +1,81 @@
+import { type Kysely, type Migration, type MigrationResultSet, Migrator, sql } from "kysely"
+import { STREAM_VERSION_CONSTRAINT } from "./schema.js"
+
+// Migrations live in code (not files on disk) so a bundled or embedded
+// gateway migrates the same way as the repository. Never edit a shipped one;
+// append a new entry instead.
+const migrations: Record<string, Migration> = {
+  "0001_event_store": {
+    up: async (db) => {
+      await db.schema
+        .createTable("events")
+        .addColumn("global_position", "bigint", (c) => c.generatedAlwaysAsIdentity().primaryKey())
+        .addColumn("stream_id", "text", (c) => c.notNull())
+        .addColumn("stream_version", "integer", (c) => c.notNull())
+        .addColumn("org_id", "text", (c) => c.notNull())
+        .addColumn("type", "text", (c) => c.notNull())
+        .addColumn("data", "jsonb", (c) => c.notNull())
+        .addColumn("metadata", "jsonb", (c) => c.notNull().defaultTo(sql`'{}'::jsonb`))
+        .addColumn("occurred_at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`))
+        // The writing transaction's id: readAll only returns rows of transactions
+        // older than every one still open, so an out-of-order commit is never skipped.
+        .addColumn("transaction_id", sql`xid8`, (c) => c.notNull().defaultTo(sql`pg_current_xact_id()`))
+        .addUniqueConstraint(STREAM_VERSION_CONSTRAINT, ["stream_id", "stream_version"])
+        .execute()
+
+      await db.schema
+        .createTable("sessions")
+        // "C" collation: ordering by id matches JavaScript's, so every store pages alike.
+        .addColumn("session_id", sql`text collate "C"`, (c) => c.primaryKey())
+        .addColumn("org_id", "text", (c) => c.notNull())
+        .addColumn("name", "text", (c) => c.notNull())
+        .addColumn("status", "text", (c) => c.notNull())
+        .addColumn("phone_number", "text")
+        .addColumn("wa_jid", "text")
+        .addColumn("wa_lid", "text")
+        .addColumn("push_name", "text")
+        .addColumn("created_at", "timestamptz", (c) => c.notNull())
+        .addColumn("updated_at", "timestamptz", (c) => c.notNull())
+        .addColumn("version", "integer", (c) => c.notNull())
+        .execute()
+      await sql`create index sessions_org_created_idx on sessions (org_id, created_at desc, session_id desc)`.execute(db)
+      await sql`create index sessions_status_idx on sessions (status)`.execute(db)
+
+      await db.schema
+        .createTable("wa_auth")
+        .addColumn("session_id", "text", (c) => c.notNull())
+        .addColumn("category", "text", (c) => c.notNull())
+        .addColumn("key_id", "text", (c) => c.notNull())
+        .addColumn("value", "jsonb", (c) => c.notNull())
+        .addPrimaryKeyConstraint("wa_auth_pkey", ["session_id", "category", "key_id"])
+        .execute()
+
+      await db.schema
+        .createTable("api_keys")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("org_id", "text", (c) => c.notNull())
+        .addColumn("key_hash", "text", (c) => c.notNull().unique())
+        .addColumn("capabilities", sql`text[]`, (c) => c.notNull())
+        .addColumn("label", "text")
+        .addColumn("created_at", "timestamptz", (c) => c.notNull())
+        .addColumn("last_used_at", "timestamptz")
+        .addColumn("revoked_at", "timestamptz")
+        .execute()
+      await sql`create index api_keys_org_idx on api_keys (org_id, created_at)`.execute(db)
+    }
+  }
+}
+
+export const migrationNames: ReadonlyArray<string> = Object.keys(migrations)
+
+/**
+ * Brings the schema up to date. `schema` names the PostgreSQL schema that
+ * holds the tables (and Kysely's bookkeeping); the connection's search_path
+ * must point at it.
+ */
+export const migrateToLatest = <DB>(db: Kysely<DB>, schema: string | undefined): Promise<MigrationResultSet> =>
+  new Migrator({
+    db,
+    provider: { getMigrations: () => Promise.resolve(migrations) },
+    ...(schema === undefined ? {} : { migrationTableSchema: schema })
+  }).migrateToLatest()

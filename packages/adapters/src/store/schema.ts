@@ -1,0 +1,60 @@
+import type { ColumnType, Generated, GeneratedAlways, JSONColumnType } from "kysely"
+
+/**
+ * The tables of DESIGN §3 as Kysely sees them. Column values are what the
+ * drivers hand back: `pg` returns int8 as a string and PGlite as a number, so
+ * positions are always selected as text and parsed by the stores.
+ */
+export interface EventsTable {
+  readonly global_position: GeneratedAlways<string>
+  readonly stream_id: string
+  readonly stream_version: number
+  readonly org_id: string
+  readonly type: string
+  readonly data: JSONColumnType<Record<string, unknown>, string, string>
+  readonly metadata: JSONColumnType<Record<string, unknown>, string, string>
+  readonly occurred_at: ColumnType<Date, Date | undefined, Date>
+  readonly transaction_id: Generated<string>
+}
+
+export interface SessionsTable {
+  readonly session_id: string
+  readonly org_id: string
+  readonly name: string
+  readonly status: string
+  readonly phone_number: string | null
+  readonly wa_jid: string | null
+  readonly wa_lid: string | null
+  readonly push_name: string | null
+  readonly created_at: Date
+  readonly updated_at: Date
+  readonly version: number
+}
+
+export interface WaAuthTable {
+  readonly session_id: string
+  readonly category: string
+  readonly key_id: string
+  readonly value: ColumnType<unknown, string, string>
+}
+
+export interface ApiKeysTable {
+  readonly id: string
+  readonly org_id: string
+  readonly key_hash: string
+  readonly capabilities: ReadonlyArray<string>
+  readonly label: string | null
+  readonly created_at: Date
+  readonly last_used_at: Date | null
+  readonly revoked_at: Date | null
+}
+
+export interface Database {
+  readonly events: EventsTable
+  readonly sessions: SessionsTable
+  readonly wa_auth: WaAuthTable
+  readonly api_keys: ApiKeysTable
+}
+
+/** The unique (stream_id, stream_version) constraint; a violation of it is a version conflict. */
+export const STREAM_VERSION_CONSTRAINT = "events_stream_version_unique"

@@ -1,0 +1,121 @@
+import { mkdir } from "node:fs/promises"
+import { PGlite } from "@electric-sql/pglite"
+import { StoreUnavailable } from "@wa-gateway/domain"
+import { Config, type ConfigError, Context, Effect, Layer, Option, type Scope } from "effect"
+import { Kysely, PostgresDialect, sql } from "kysely"
+import { PGliteDialect } from "kysely-pglite-dialect"
+import pg from "pg"
+import { migrateToLatest } from "./migrations.js"
+import type { Database } from "./schema.js"
+
+export interface PostgresOptions {
+  /** A `postgres://` URL; whatever it leaves out comes from the `PG*` variables (pg's own rule). */
+  readonly url?: string | undefined
+  /** The PostgreSQL schema holding the tables (created if missing); default: the server's search_path. */
+  readonly schema?: string | undefined
+  readonly poolSize?: number | undefined
+}
+
+export interface PgliteOptions {
+  /** The directory the database persists in; omitted: in memory. */
+  readonly dataDir?: string | undefined
+  readonly schema?: string | undefined
+}
+
+/** The migrated database the SQL stores share; PostgreSQL and PGlite run the same SQL. */
+export class SqlDatabase extends Context.Tag("wa-gateway/SqlDatabase")<SqlDatabase, {
+  readonly db: Kysely<Database>
+  readonly engine: "postgres" | "pglite"
+}>() {
+  /** A pg pool, migrated on start, ended on release. */
+  static readonly postgres = (options: PostgresOptions = {}): Layer.Layer<SqlDatabase, StoreUnavailable> =>
+    Layer.scoped(this, open("postgres", options.schema, () => {
+      const pool = new pg.Pool({
+        ...(options.url === undefined ? {} : { connectionString: options.url }),
+        max: options.poolSize ?? 10,
+        connectionTimeoutMillis: 5_000,
+        ...(options.schema === undefined ? {} : { options: `-c search_path=${checkedSchema(options.schema)}` })
+      })
+      // An idle client dies when PostgreSQL restarts; without a listener pg
+      // rethrows that as an uncaught error. The next query reconnects.
+      pool.on("error", () => undefined)
+      return Promise.resolve(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }))
+    }))
+
+  /** `DATABASE_URL` (optional, `PG*` fill the rest) and `DATABASE_SCHEMA` (optional). */
+  static readonly postgresFromEnv: Layer.Layer<SqlDatabase, StoreUnavailable | ConfigError.ConfigError> =
+    Layer.unwrapEffect(Effect.gen(function* () {
+      const url = yield* Config.option(Config.string("DATABASE_URL"))
+      const schema = yield* Config.option(Config.string("DATABASE_SCHEMA"))
+      return SqlDatabase.postgres({ url: Option.getOrUndefined(url), schema: Option.getOrUndefined(schema) })
+    }))
+
+  /** An embedded PGlite, persisted in `dataDir` or in memory; closed on release. */
+  static readonly pglite = (options: PgliteOptions = {}): Layer.Layer<SqlDatabase, StoreUnavailable> =>
+    Layer.scoped(this, open("pglite", options.schema, async () => {
+      if (options.dataDir !== undefined) await mkdir(options.dataDir, { recursive: true })
+      const instance = await PGlite.create(options.dataDir)
+      return new Kysely<Database>({ dialect: new PGliteDialect(instance) })
+    }))
+}
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/
+
+const checkedSchema = (schema: string): string => {
+  if (!SCHEMA_NAME.test(schema)) throw new Error(`invalid schema name: ${schema}`)
+  return schema
+}
+
+const open = (
+  engine: "postgres" | "pglite",
+  schema: string | undefined,
+  connect: () => Promise<Kysely<Database>>
+): Effect.Effect<Context.Tag.Service<SqlDatabase>, StoreUnavailable, Scope.Scope> =>
+  Effect.gen(function* () {
+    const db = yield* Effect.acquireRelease(
+      query(connect, "could not open the database"),
+      (db) => Effect.promise(() => db.destroy()).pipe(Effect.ignore)
+    )
+    yield* query(async () => {
+      if (schema !== undefined) {
+        await sql`create schema if not exists ${sql.id(checkedSchema(schema))}`.execute(db)
+        // PGlite has one connection, so setting it once holds for every query.
+        if (engine === "pglite") await sql`set search_path to ${sql.id(schema)}`.execute(db)
+      }
+      const { error, results } = await migrateToLatest(db, schema)
+      const failed = results?.find((r) => r.status === "Error")
+      if (error !== undefined) throw error
+      if (failed !== undefined) throw new Error(`migration ${failed.migrationName} failed`)
+    }, "could not migrate the database")
+    return { db, engine }
+  })
+
+/**
+ * The one way a driver error leaves the SQL layer: a generic message for the
+ * caller (never SQL or parameters), the cause only in the log.
+ */
+export const failUnavailable = (message: string, cause: unknown): Effect.Effect<never, StoreUnavailable> =>
+  Effect.logWarning(message, describeCause(cause)).pipe(Effect.zipRight(Effect.fail(new StoreUnavailable({ message }))))
+
+const describeCause = (cause: unknown): string => {
+  if (typeof cause === "object" && cause !== null) {
+    const code = "code" in cause && typeof cause.code === "string" ? ` (${cause.code})` : ""
+    const text = cause instanceof Error ? cause.message : "driver error"
+    return `${text}${code}`
+  }
+  return String(cause)
+}
+
+/** A unique violation of the named constraint (SQLSTATE 23505), from pg or PGlite. */
+export const isUniqueViolation = (cause: unknown, constraint: string): boolean =>
+  typeof cause === "object" && cause !== null &&
+  "code" in cause && cause.code === "23505" &&
+  "constraint" in cause && cause.constraint === constraint
+
+/** A driver call whose failure is kept as is, for callers that tell failures apart. */
+export const attempt = <A>(run: () => Promise<A>): Effect.Effect<A, unknown> =>
+  Effect.tryPromise({ try: run, catch: (cause) => cause })
+
+/** Runs one query; any driver failure becomes `StoreUnavailable`. */
+export const query = <A>(run: () => Promise<A>, message = "the store is unavailable"): Effect.Effect<A, StoreUnavailable> =>
+  Effect.catchAll(attempt(run), (cause) => failUnavailable(message, cause))

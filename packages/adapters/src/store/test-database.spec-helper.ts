@@ -1,0 +1,41 @@
+import { randomBytes } from "node:crypto"
+import { SessionId, type StoreUnavailable } from "@wa-gateway/domain"
+import { Effect, Layer, type Scope } from "effect"
+import pg from "pg"
+import { SqlDatabase } from "./sql-database.js"
+
+/** Tests need PostgreSQL: an unreachable server fails them, never skips them. */
+export const databaseUrl = process.env["DATABASE_URL"] ?? "postgres://postgres@127.0.0.1:5432/test"
+
+const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+/** A fresh valid session id (random, not time-ordered). */
+export const randomSessionId = (): SessionId =>
+  SessionId.make(`sess_${[...randomBytes(26)].map((b) => CROCKFORD[b % 32]).join("")}`)
+
+export const randomSuffix = (): string => randomBytes(6).toString("hex")
+
+/** Runs SQL on its own short-lived client, outside any store. */
+export const withClient = <A>(run: (client: pg.Client) => Promise<A>): Effect.Effect<A> =>
+  Effect.promise(async () => {
+    const client = new pg.Client({ connectionString: databaseUrl })
+    await client.connect()
+    try {
+      return await run(client)
+    } finally {
+      await client.end()
+    }
+  })
+
+/** A schema `t_<random>` for this scope, dropped when it closes. */
+export const freshSchema: Effect.Effect<string, never, Scope.Scope> = Effect.acquireRelease(
+  Effect.sync(() => `t_${randomSuffix()}`),
+  (schema) => withClient((c) => c.query(`drop schema if exists "${schema}" cascade`))
+)
+
+/** A migrated PostgreSQL database in a fresh schema, dropped on release. */
+export const postgresTestDatabase = (poolSize = 4): Layer.Layer<SqlDatabase, StoreUnavailable> =>
+  Layer.unwrapScoped(Effect.map(freshSchema, (schema) => SqlDatabase.postgres({ url: databaseUrl, schema, poolSize })))
+
+/** An in-memory PGlite (5–15 s to create: build one per test file). */
+export const pgliteTestDatabase: Layer.Layer<SqlDatabase, StoreUnavailable> = SqlDatabase.pglite({ schema: "wa_test" })
