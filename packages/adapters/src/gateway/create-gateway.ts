@@ -1,0 +1,213 @@
+import { type Context, Effect, Exit, Layer, Logger, LogLevel, ManagedRuntime, Option, Schema } from "effect"
+import { OrgId, SessionId, type SessionEventType } from "@wa-gateway/domain"
+import {
+  type EngineName,
+  Gateway,
+  type GatewayServices,
+  type PairingCode,
+  type QrChallenge,
+  type SessionView,
+  type StoreOptions
+} from "./gateway.js"
+import { GatewayOperationError, toGatewayOperationError } from "./gateway-operation-error.js"
+import { SimulatedPhone } from "./simulated-phone.js"
+
+export interface CreateGatewayOptions {
+  /** `postgres://…`: the PostgreSQL store (migrated on start). */
+  readonly databaseUrl?: string | undefined
+  /** Without `databaseUrl`: the embedded PGlite store persisted in this directory. Neither: in memory. */
+  readonly dataDir?: string | undefined
+  readonly engine: EngineName
+  /** The org of the top-level operations (default `default`); `forOrg` gives another org's view. */
+  readonly orgId?: string | undefined
+  /** Seeds the simulator's QR strings, codes and identities. */
+  readonly seed?: string | number | undefined
+  /** Default `warning`: an embedded gateway stays quiet. */
+  readonly logLevel?: "debug" | "info" | "warning" | "error" | "none" | undefined
+}
+
+/** Where the next page starts: the last session of the previous page. */
+export interface ListCursor {
+  readonly createdAt: Date
+  readonly sessionId: string
+}
+
+export interface SessionEventEntry {
+  /** Position in the global log. */
+  readonly position: bigint
+  readonly version: number
+  readonly type: SessionEventType
+  readonly occurredAt: Date
+  readonly data: Readonly<Record<string, unknown>>
+}
+
+/** The simulated phone (simulator engine only; on another engine each call rejects with `not_implemented`). */
+export interface PhoneHandle {
+  readonly scan: (sessionId: string, input: { readonly phoneNumber: string; readonly pushName?: string }) => Promise<SessionView>
+  readonly enterCode: (sessionId: string, input: { readonly code: string; readonly pushName?: string }) => Promise<SessionView>
+  readonly unlink: (sessionId: string) => Promise<SessionView>
+  readonly dropConnection: (sessionId: string, options?: { readonly reconnectAfterMs?: number }) => Promise<SessionView>
+}
+
+/** Every operation of one org. Promises reject with `GatewayOperationError` (see its `code`). */
+export interface OrgGateway {
+  readonly orgId: string
+  readonly create: (input?: { readonly name?: string }) => Promise<SessionView>
+  readonly get: (sessionId: string) => Promise<SessionView>
+  /** Newest first; `pageSize` 1..100 (default 20). */
+  readonly list: (options?: { readonly pageSize?: number; readonly after?: ListCursor | null }) => Promise<{
+    readonly sessions: ReadonlyArray<SessionView>
+    readonly next: ListCursor | null
+  }>
+  /** QR pairing: starts it, or returns the QR showing now. */
+  readonly startPairing: (sessionId: string) => Promise<QrChallenge>
+  readonly requestPairingCode: (sessionId: string, phone: string) => Promise<PairingCode>
+  readonly logout: (sessionId: string) => Promise<SessionView>
+  readonly delete: (sessionId: string) => Promise<void>
+  /** The paired identity; rejects with `not_found` unless paired. */
+  readonly me: (sessionId: string) => Promise<SessionView>
+  /** The session's event history, oldest first. */
+  readonly events: (sessionId: string) => Promise<ReadonlyArray<SessionEventEntry>>
+  readonly phone: PhoneHandle
+}
+
+export interface EmbeddedGateway extends OrgGateway {
+  readonly forOrg: (orgId: string) => OrgGateway
+  /** Stops the engine's sockets (without logging out) and closes the store. */
+  readonly close: () => Promise<void>
+}
+
+const storeOf = (options: CreateGatewayOptions): StoreOptions =>
+  options.databaseUrl !== undefined
+    ? { _tag: "postgres", url: options.databaseUrl }
+    : options.dataDir !== undefined
+    ? { _tag: "pglite", dataDir: options.dataDir }
+    : { _tag: "memory" }
+
+const logLevels = {
+  debug: LogLevel.Debug,
+  info: LogLevel.Info,
+  warning: LogLevel.Warning,
+  error: LogLevel.Error,
+  none: LogLevel.None
+} as const
+
+/** A typed error of the gateway, or a promise-API check of its own. */
+type Failure = { readonly _tag: string } | GatewayOperationError
+
+const invalid = (message: string) => Effect.fail(new GatewayOperationError("validation_error", "InvalidInput", message))
+
+/** A malformed session id names no session: `not_found`, as over HTTP. */
+const sessionIdOf = (text: string): Effect.Effect<SessionId, GatewayOperationError> =>
+  Option.match(Schema.decodeUnknownOption(SessionId)(text), {
+    onNone: () => Effect.fail(new GatewayOperationError("not_found", "SessionNotFound", "session not found")),
+    onSome: Effect.succeed
+  })
+
+/**
+ * The gateway for plain Node code: no HTTP, no Effect in sight.
+ *
+ * ```ts
+ * const gateway = await createGateway({ engine: "simulator" })
+ * const session = await gateway.create({ name: "support" })
+ * const { qr } = await gateway.startPairing(session.sessionId)
+ * await gateway.phone.scan(session.sessionId, { phoneNumber: "628123456789" })
+ * console.log((await gateway.me(session.sessionId)).waJid)
+ * await gateway.close()
+ * ```
+ */
+export const createGateway = async (options: CreateGatewayOptions): Promise<EmbeddedGateway> => {
+  const defaultOrg = options.orgId ?? "default"
+  const layer = Gateway.layer({
+    store: storeOf(options),
+    engine: options.engine,
+    simulator: options.seed === undefined ? {} : { seed: options.seed }
+  }).pipe(Layer.provide(Logger.minimumLogLevel(logLevels[options.logLevel ?? "warning"])))
+  const runtime = ManagedRuntime.make(layer)
+  let closed = false
+
+  const run = async <A>(effect: Effect.Effect<A, Failure, GatewayServices>): Promise<A> => {
+    if (closed) throw new GatewayOperationError("unavailable", "Closed", "the gateway is closed")
+    const exit = await runtime.runPromiseExit(effect)
+    if (Exit.isSuccess(exit)) return exit.value
+    throw toGatewayOperationError(exit.cause)
+  }
+
+  try {
+    await runtime.runtime()
+  } catch (cause) {
+    await runtime.dispose()
+    throw new GatewayOperationError("unavailable", "StartFailed", "the gateway could not start (store unreachable?)", { cause })
+  }
+
+  const forOrg = (orgText: string): OrgGateway => {
+    const org = Schema.decodeUnknownOption(OrgId)(orgText)
+    const withOrg = <A>(f: (orgId: OrgId) => Effect.Effect<A, Failure, GatewayServices>): Effect.Effect<A, Failure, GatewayServices> =>
+      Option.match(org, { onNone: () => invalid("orgId must be 1–200 characters"), onSome: f })
+    const onSession = <A>(
+      sessionText: string,
+      f: (gateway: Context.Tag.Service<Gateway>, orgId: OrgId, sessionId: SessionId) => Effect.Effect<A, Failure, GatewayServices>
+    ): Promise<A> =>
+      run(withOrg((orgId) =>
+        Effect.flatMap(sessionIdOf(sessionText), (sessionId) => Effect.flatMap(Gateway, (g) => f(g, orgId, sessionId)))))
+    const onPhone = (
+      sessionText: string,
+      f: (phone: Context.Tag.Service<SimulatedPhone>, orgId: OrgId, sessionId: SessionId) => Effect.Effect<SessionView, Failure>
+    ): Promise<SessionView> =>
+      run(withOrg((orgId) =>
+        Effect.flatMap(sessionIdOf(sessionText), (sessionId) => Effect.flatMap(SimulatedPhone, (p) => f(p, orgId, sessionId)))))
+
+    return {
+      orgId: orgText,
+      create: (input) => run(withOrg((orgId) => Effect.flatMap(Gateway, (g) => g.create(orgId, { name: input?.name ?? "" })))),
+      get: (sessionId) => onSession(sessionId, (g, orgId, id) => g.get(orgId, id)),
+      list: (page) =>
+        run(withOrg((orgId) =>
+          Effect.gen(function* () {
+            const pageSize = page?.pageSize ?? 20
+            if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 100) {
+              return yield* invalid("pageSize must be an integer from 1 to 100")
+            }
+            const after = page?.after ?? null
+            const cursor = after === null
+              ? null
+              : { createdAt: after.createdAt, sessionId: yield* sessionIdOf(after.sessionId).pipe(Effect.orElse(() => invalid("not a cursor of this gateway"))) }
+            const result = yield* (yield* Gateway).list(orgId, { pageSize, after: cursor })
+            const last = result.sessions.at(-1)
+            return {
+              sessions: result.sessions,
+              next: result.hasMore && last !== undefined ? { createdAt: last.createdAt, sessionId: last.sessionId } : null
+            }
+          }))),
+      startPairing: (sessionId) => onSession(sessionId, (g, orgId, id) => g.qr(orgId, id)),
+      requestPairingCode: (sessionId, phone) => onSession(sessionId, (g, orgId, id) => g.requestPairingCode(orgId, id, phone)),
+      logout: (sessionId) => onSession(sessionId, (g, orgId, id) => g.logout(orgId, id)),
+      delete: (sessionId) => onSession(sessionId, (g, orgId, id) => g.delete(orgId, id)),
+      me: (sessionId) => onSession(sessionId, (g, orgId, id) => g.me(orgId, id)),
+      events: (sessionId) =>
+        onSession(sessionId, (g, orgId, id) =>
+          Effect.map(g.events(orgId, id), (events) =>
+            events.map(({ event, occurredAt, position, version }): SessionEventEntry => {
+              const { _tag, ...data } = event
+              return { position, version, type: _tag, occurredAt, data }
+            }))),
+      phone: {
+        scan: (sessionId, input) => onPhone(sessionId, (p, orgId, id) => p.scan(orgId, id, input)),
+        enterCode: (sessionId, input) => onPhone(sessionId, (p, orgId, id) => p.enterCode(orgId, id, input)),
+        unlink: (sessionId) => onPhone(sessionId, (p, orgId, id) => p.unlink(orgId, id)),
+        dropConnection: (sessionId, dropOptions) =>
+          onPhone(sessionId, (p, orgId, id) => p.dropConnection(orgId, id, dropOptions))
+      }
+    }
+  }
+
+  return {
+    ...forOrg(defaultOrg),
+    forOrg,
+    close: async () => {
+      if (closed) return
+      closed = true
+      await runtime.dispose()
+    }
+  }
+}

@@ -1,0 +1,236 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, TestClock } from "effect"
+import { OrgId, type SessionId } from "@wa-gateway/domain"
+import { Gateway } from "./gateway.js"
+import { SimulatedPhone } from "./simulated-phone.js"
+
+const acme = OrgId.make("acme")
+const other = OrgId.make("other")
+const phone = "628123456789"
+
+const onSimulator = <A, E>(effect: Effect.Effect<A, E, Gateway | SimulatedPhone>) =>
+  Effect.provide(effect, Gateway.layer({ store: { _tag: "memory" }, engine: "simulator", simulator: { seed: 1 } }))
+
+const onBaileysStub = <A, E>(effect: Effect.Effect<A, E, Gateway | SimulatedPhone>) =>
+  Effect.provide(effect, Gateway.layer({ store: { _tag: "memory" }, engine: "baileys" }))
+
+const eventsOf = (sessionId: SessionId) =>
+  Effect.flatMap(Gateway, (g) =>
+    Effect.map(g.events(acme, sessionId), (events) => events.map(({ event, version }) => ({ version, ...event }))))
+
+const created = Effect.flatMap(Gateway, (g) => g.create(acme, { name: "support line" }))
+
+const paired = Effect.gen(function* () {
+  const { sessionId } = yield* created
+  yield* (yield* Gateway).qr(acme, sessionId)
+  yield* (yield* SimulatedPhone).scan(acme, sessionId, { phoneNumber: phone, pushName: "Acme Support" })
+  return sessionId
+})
+
+describe("Gateway", () => {
+  it.effect("walks a session through its whole life and records exactly those events", () =>
+    onSimulator(Effect.gen(function* () {
+      const gateway = yield* Gateway
+      const phoneSim = yield* SimulatedPhone
+
+      const session = yield* gateway.create(acme, { name: "support line" })
+      expect(session).toMatchObject({ status: "unpaired", connected: false, phoneNumber: null, version: 1 })
+      const { sessionId } = session
+
+      const qr = yield* gateway.qr(acme, sessionId)
+      expect(qr.qr).toMatch(/^2@/)
+      expect(yield* gateway.qr(acme, sessionId)).toEqual(qr)
+      expect((yield* gateway.get(acme, sessionId)).status).toBe("pairing")
+
+      const afterScan = yield* phoneSim.scan(acme, sessionId, { phoneNumber: phone, pushName: "Acme Support" })
+      expect(afterScan).toMatchObject({ status: "paired", connected: true, phoneNumber: phone, pushName: "Acme Support" })
+
+      const me = yield* gateway.me(acme, sessionId)
+      expect(me.waJid).toMatch(/^628123456789:\d+@s\.whatsapp\.net$/)
+      expect(me.waLid).toMatch(/^\d+:\d+@lid$/)
+
+      const loggedOut = yield* gateway.logout(acme, sessionId)
+      expect(loggedOut).toMatchObject({ status: "logged_out", connected: false, phoneNumber: null, waJid: null })
+
+      const code = yield* gateway.requestPairingCode(acme, sessionId, phone)
+      expect(code.code).toMatch(/^[A-Z0-9]{4}-[A-Z0-9]{4}$/)
+      const afterCode = yield* phoneSim.enterCode(acme, sessionId, { code: code.code })
+      expect(afterCode).toMatchObject({ status: "paired", connected: true, phoneNumber: phone })
+
+      expect(yield* eventsOf(sessionId)).toMatchObject([
+        { version: 1, _tag: "SessionCreated", sessionId, orgId: acme, name: "support line" },
+        { version: 2, _tag: "PairingStarted", method: "qr" },
+        { version: 3, _tag: "SessionPaired", phoneNumber: phone, pushName: "Acme Support" },
+        { version: 4, _tag: "LoggedOut", by: "user" },
+        { version: 5, _tag: "PairingStarted", method: "code", phone },
+        { version: 6, _tag: "SessionPaired", phoneNumber: phone, pushName: null }
+      ])
+
+      yield* gateway.delete(acme, sessionId)
+      for (const after of [gateway.get(acme, sessionId), gateway.me(acme, sessionId), gateway.events(acme, sessionId), gateway.delete(acme, sessionId)]) {
+        expect(yield* Effect.flip(after)).toMatchObject({ _tag: "SessionNotFound" })
+      }
+    })))
+
+  it.effect("refuses to pair a paired session, by QR or by code", () =>
+    onSimulator(Effect.gen(function* () {
+      const gateway = yield* Gateway
+      const sessionId = yield* paired
+      expect(yield* Effect.flip(gateway.qr(acme, sessionId))).toMatchObject({ _tag: "AlreadyPaired" })
+      expect(yield* Effect.flip(gateway.requestPairingCode(acme, sessionId, phone))).toMatchObject({ _tag: "AlreadyPaired" })
+    })))
+
+  it.effect("refuses phones that are not 8–15 digits without a plus, and records nothing", () =>
+    onSimulator(Effect.gen(function* () {
+      const gateway = yield* Gateway
+      const { sessionId } = yield* created
+      for (const bad of ["+628123456789", "62812345678x", "1234567", "1234567890123456", ""]) {
+        expect(yield* Effect.flip(gateway.requestPairingCode(acme, sessionId, bad))).toMatchObject({ _tag: "InvalidPhone" })
+      }
+      expect((yield* eventsOf(sessionId)).map((e) => e._tag)).toEqual(["SessionCreated"])
+    })))
+
+  it.effect("logout of a session that is not paired is NotPaired; /me of it is SessionNotFound", () =>
+    onSimulator(Effect.gen(function* () {
+      const gateway = yield* Gateway
+      const { sessionId } = yield* created
+      expect(yield* Effect.flip(gateway.logout(acme, sessionId))).toMatchObject({ _tag: "NotPaired" })
+      expect(yield* Effect.flip(gateway.me(acme, sessionId))).toMatchObject({ _tag: "SessionNotFound" })
+    })))
+
+  it.effect("another org's session is SessionNotFound for every operation", () =>
+    onSimulator(Effect.gen(function* () {
+      const gateway = yield* Gateway
+      const phoneSim = yield* SimulatedPhone
+      const sessionId = yield* paired
+      const attempts: ReadonlyArray<Effect.Effect<unknown, { readonly _tag: string }>> = [
+        gateway.get(other, sessionId),
+        gateway.qr(other, sessionId),
+        gateway.requestPairingCode(other, sessionId, phone),
+        gateway.logout(other, sessionId),
+        gateway.me(other, sessionId),
+        gateway.events(other, sessionId),
+        gateway.delete(other, sessionId),
+        phoneSim.unlink(other, sessionId),
+        phoneSim.dropConnection(other, sessionId)
+      ]
+      for (const attempt of attempts) {
+        expect(yield* Effect.flip(attempt)).toMatchObject({ _tag: "SessionNotFound" })
+      }
+      expect((yield* gateway.get(acme, sessionId)).status).toBe("paired")
+      expect((yield* gateway.list(other, { pageSize: 10, after: null })).sessions).toEqual([])
+    })))
+
+  it.effect("asking for a QR while pairing by code switches to QR pairing", () =>
+    onSimulator(Effect.gen(function* () {
+      const gateway = yield* Gateway
+      const { sessionId } = yield* created
+      yield* gateway.requestPairingCode(acme, sessionId, phone)
+      const qr = yield* gateway.qr(acme, sessionId)
+      expect(qr.qr).toMatch(/^2@/)
+      expect((yield* eventsOf(sessionId)).map((e) => e._tag === "PairingStarted" ? e.method : e._tag)).toEqual([
+        "SessionCreated",
+        "code",
+        "qr"
+      ])
+    })))
+
+  it.effect("an unscanned QR expires: the session is unpaired again and a new QR starts a new pairing", () =>
+    onSimulator(Effect.gen(function* () {
+      const gateway = yield* Gateway
+      const { sessionId } = yield* created
+      const first = yield* gateway.qr(acme, sessionId)
+      yield* TestClock.adjust("20 seconds")
+      // The engine rotated the QR; the gateway shows the current one.
+      const rotated = yield* gateway.qr(acme, sessionId)
+      expect(rotated.qr).not.toBe(first.qr)
+      yield* TestClock.adjust("40 seconds")
+      const status = yield* Effect.repeat(
+        Effect.map(gateway.get(acme, sessionId), (s) => s.status),
+        { until: (s) => s === "unpaired", times: 1000 }
+      )
+      expect(status).toBe("unpaired")
+      yield* gateway.qr(acme, sessionId)
+      expect((yield* eventsOf(sessionId)).map((e) => e._tag)).toEqual([
+        "SessionCreated",
+        "PairingStarted",
+        "PairingFailed",
+        "PairingStarted"
+      ])
+    })))
+
+  it.effect("a dropped connection shows connected: false at once, and true after the reconnect", () =>
+    onSimulator(Effect.gen(function* () {
+      const gateway = yield* Gateway
+      const sessionId = yield* paired
+      const dropped = yield* (yield* SimulatedPhone).dropConnection(acme, sessionId, { reconnectAfterMs: 5000 })
+      expect(dropped).toMatchObject({ status: "paired", connected: false })
+      yield* TestClock.adjust("5 seconds")
+      const connected = yield* Effect.repeat(
+        Effect.map(gateway.get(acme, sessionId), (s) => s.connected),
+        { until: Boolean, times: 1000 }
+      )
+      expect(connected).toBe(true)
+      const [listed] = (yield* gateway.list(acme, { pageSize: 10, after: null })).sessions
+      expect(listed).toMatchObject({ sessionId, connected: true })
+    })))
+
+  it.effect("unlinking on the phone logs the session out by the device", () =>
+    onSimulator(Effect.gen(function* () {
+      const sessionId = yield* paired
+      const unlinked = yield* (yield* SimulatedPhone).unlink(acme, sessionId)
+      expect(unlinked).toMatchObject({ status: "logged_out", connected: false, waJid: null })
+      expect((yield* eventsOf(sessionId)).at(-1)).toMatchObject({ _tag: "LoggedOut", by: "device" })
+    })))
+
+  it.effect("the phone's mistakes are typed: no QR showing, wrong code, nothing linked", () =>
+    onSimulator(Effect.gen(function* () {
+      const gateway = yield* Gateway
+      const phoneSim = yield* SimulatedPhone
+      const { sessionId } = yield* created
+      expect(yield* Effect.flip(phoneSim.scan(acme, sessionId, { phoneNumber: phone }))).toMatchObject({ reason: "no_qr_showing" })
+      expect(yield* Effect.flip(phoneSim.scan(acme, sessionId, { phoneNumber: "+1" }))).toMatchObject({ _tag: "InvalidPhone" })
+      const { code } = yield* gateway.requestPairingCode(acme, sessionId, phone)
+      const wrong = code === "AAAA-AAAA" ? "BBBB-BBBB" : "AAAA-AAAA"
+      expect(yield* Effect.flip(phoneSim.enterCode(acme, sessionId, { code: wrong }))).toMatchObject({ reason: "wrong_code" })
+      expect(yield* Effect.flip(phoneSim.unlink(acme, sessionId))).toMatchObject({ reason: "not_linked" })
+      expect((yield* gateway.get(acme, sessionId)).status).toBe("pairing")
+    })))
+
+  it.effect("on an engine this build lacks, pairing fails as not implemented and the stream says it failed", () =>
+    onBaileysStub(Effect.gen(function* () {
+      const gateway = yield* Gateway
+      const { sessionId } = yield* created
+      expect(yield* Effect.flip(gateway.qr(acme, sessionId))).toMatchObject({ _tag: "EngineNotImplemented" })
+      expect(yield* Effect.flip(gateway.requestPairingCode(acme, sessionId, phone))).toMatchObject({ _tag: "EngineNotImplemented" })
+      expect((yield* eventsOf(sessionId)).map((e) => e._tag === "PairingFailed" ? e.reason : e._tag)).toEqual([
+        "SessionCreated",
+        "PairingStarted",
+        "engine_error",
+        "PairingStarted",
+        "engine_error"
+      ])
+      expect((yield* gateway.get(acme, sessionId)).status).toBe("unpaired")
+      expect(yield* Effect.flip((yield* SimulatedPhone).unlink(acme, sessionId))).toMatchObject({ _tag: "EngineNotImplemented" })
+      yield* gateway.delete(acme, sessionId)
+      expect(yield* Effect.flip(gateway.get(acme, sessionId))).toMatchObject({ _tag: "SessionNotFound" })
+    })))
+
+  it.effect("lists the org's sessions newest first, page by page", () =>
+    onSimulator(Effect.gen(function* () {
+      const gateway = yield* Gateway
+      const ids: Array<SessionId> = []
+      for (let i = 0; i < 3; i++) {
+        ids.push((yield* gateway.create(acme, { name: `s${i}` })).sessionId)
+        yield* TestClock.adjust("1 millis")
+      }
+      const first = yield* gateway.list(acme, { pageSize: 2, after: null })
+      expect(first.sessions.map((s) => s.sessionId)).toEqual([ids[2], ids[1]])
+      expect(first.hasMore).toBe(true)
+      const last = first.sessions.at(-1)
+      if (last === undefined) return expect.fail("expected a first page")
+      const second = yield* gateway.list(acme, { pageSize: 2, after: { createdAt: last.createdAt, sessionId: last.sessionId } })
+      expect(second.sessions.map((s) => s.sessionId)).toEqual([ids[0]])
+      expect(second.hasMore).toBe(false)
+    })))
+})
