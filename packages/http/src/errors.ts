@@ -1,5 +1,5 @@
 import { HttpApiSchema, HttpServerResponse } from "@effect/platform"
-import { Effect, Schema } from "effect"
+import { Effect, ParseResult, Schema } from "effect"
 import type {
   AlreadyPaired,
   ConcurrencyConflict,
@@ -152,6 +152,30 @@ export const UnavailableResponse = responseOf(Unavailable, "store or engine unre
 export const InternalErrorResponse = responseOf(InternalError, "a bug; the message is generic")
 
 // ---------------------------------------------------------------------------
+// Client mistakes found while reading a request
+
+export const invalidJson = (): ValidationError =>
+  new ValidationError({ message: "the request body is not valid JSON", details: {} })
+
+interface Issue {
+  readonly path: ReadonlyArray<PropertyKey>
+  readonly message: string
+}
+
+/** `details.issues` names each failing field by its path (`phone`, `pageSize`, `name`). */
+export const validationErrorFromIssues = (issues: ReadonlyArray<Issue>): ValidationError => {
+  const listed = issues.map((issue) => ({ field: issue.path.map(String).join("."), message: issue.message }))
+  const first = listed[0]
+  const message = first === undefined
+    ? "invalid request"
+    : first.field === "" ? `invalid request: ${first.message}` : `invalid request: ${first.field}: ${first.message}`
+  return new ValidationError({ message, details: { issues: listed } })
+}
+
+export const validationErrorFromParseError = (error: ParseResult.ParseError): ValidationError =>
+  validationErrorFromIssues(ParseResult.ArrayFormatter.formatErrorSync(error))
+
+// ---------------------------------------------------------------------------
 // Internal failures → the envelope (the one place that decides the mapping)
 
 /** Every failure the domain, the stores, the engines and the gateway report. */
@@ -170,34 +194,49 @@ export type MappableError =
 
 const none: ErrorDetails = {}
 
-export const toApiError = (error: MappableError): ApiError => {
-  switch (error._tag) {
-    case "SessionNotFound":
-      return new NotFound({ message: "session not found", details: none })
-    case "SessionExists":
-      return new Conflict({ message: "a session with this id already exists", details: none })
-    case "AlreadyPaired":
-      return new ValidationError({ message: "the session is already paired", details: { status: "paired" } })
-    case "NotPaired":
-      return new ValidationError({ message: "the session is not paired", details: none })
-    case "NotPairing":
-      return new ValidationError({ message: "the session is not pairing", details: none })
-    case "InvalidPhone":
-      return new ValidationError({
-        message: "phone must be 8–15 digits, international format, without a leading +",
-        details: { field: "phone" }
-      })
-    case "ConcurrencyConflict":
-    case "VersionConflict":
-      return new Conflict({ message: "the session was modified concurrently; retry the request", details: none })
-    case "StoreUnavailable":
-      return new Unavailable({ message: "the store is unavailable; retry later", details: none })
-    case "EngineUnavailable":
-      return new Unavailable({ message: "the WhatsApp engine is unavailable; retry later", details: none })
-    case "EngineNotImplemented":
-      return new NotImplemented({ message: "the running engine cannot do this", details: none })
-  }
+/** Which envelope class each internal failure becomes, so endpoints declare exactly the errors they answer. */
+export interface ApiErrorFor {
+  readonly SessionNotFound: NotFound
+  readonly SessionExists: Conflict
+  readonly AlreadyPaired: ValidationError
+  readonly NotPaired: ValidationError
+  readonly NotPairing: ValidationError
+  readonly InvalidPhone: ValidationError
+  readonly ConcurrencyConflict: Conflict
+  readonly VersionConflict: Conflict
+  readonly StoreUnavailable: Unavailable
+  readonly EngineUnavailable: Unavailable
+  readonly EngineNotImplemented: NotImplemented
 }
+
+/** The one row of API.md's error table each internal failure becomes. */
+const mapping: {
+  readonly [Tag in MappableError["_tag"]]: (error: Extract<MappableError, { _tag: Tag }>) => ApiErrorFor[Tag]
+} = {
+  SessionNotFound: () => new NotFound({ message: "session not found", details: none }),
+  SessionExists: () => new Conflict({ message: "a session with this id already exists", details: none }),
+  AlreadyPaired: () => new ValidationError({ message: "the session is already paired", details: { status: "paired" } }),
+  NotPaired: () => new ValidationError({ message: "the session is not paired", details: none }),
+  NotPairing: () => new ValidationError({ message: "the session is not pairing", details: none }),
+  InvalidPhone: () =>
+    new ValidationError({
+      message: "phone must be 8–15 digits, international format, without a leading +",
+      details: { field: "phone" }
+    }),
+  ConcurrencyConflict: () =>
+    new Conflict({ message: "the session was modified concurrently; retry the request", details: none }),
+  VersionConflict: () =>
+    new Conflict({ message: "the session was modified concurrently; retry the request", details: none }),
+  StoreUnavailable: () => new Unavailable({ message: "the store is unavailable; retry later", details: none }),
+  EngineUnavailable: () => new Unavailable({ message: "the WhatsApp engine is unavailable; retry later", details: none }),
+  EngineNotImplemented: () => new NotImplemented({ message: "the running engine cannot do this", details: none })
+}
+
+export type ToApiError<E extends MappableError> = ApiErrorFor[E["_tag"]]
+
+export const toApiError = <E extends MappableError>(error: E): ToApiError<E> =>
+  // The table is checked entry by entry above; this lookup only restores the per-tag type.
+  (mapping[error._tag] as unknown as (error: E) => ToApiError<E>)(error)
 
 const isServerSide = (error: MappableError): boolean =>
   error._tag === "StoreUnavailable" || error._tag === "EngineUnavailable" || error._tag === "EngineNotImplemented"
@@ -209,8 +248,8 @@ const isServerSide = (error: MappableError): boolean =>
  */
 export const mapErrors = <A, E extends MappableError, R>(
   effect: Effect.Effect<A, E, R>
-): Effect.Effect<A, ApiError, R> =>
-  Effect.catchAll(effect, (error: MappableError) =>
+): Effect.Effect<A, ToApiError<E>, R> =>
+  Effect.catchAll(effect, (error: E) =>
     Effect.zipRight(
       isServerSide(error) ? Effect.logWarning("request failed on the server side", error) : Effect.void,
       Effect.fail(toApiError(error))

@@ -1,0 +1,56 @@
+import { Config, ConfigError, Effect, Either, LogLevel, Option, Schema } from "effect"
+import type { EngineName } from "@wa-gateway/adapters"
+import { AuthConfig, type AuthSettings } from "./auth/auth-config.js"
+
+/** The environment table of spec/API.md "Configuration". */
+export interface ServerConfig {
+  readonly port: number
+  readonly host: string
+  /** Set → PostgreSQL; unset → the embedded store in `dataDir`. */
+  readonly databaseUrl: Option.Option<string>
+  readonly dataDir: string
+  readonly engine: EngineName
+  readonly logLevel: LogLevel.LogLevel
+  readonly auth: AuthSettings
+}
+
+const databaseUrl: Config.Config<Option.Option<string>> = Config.option(Config.string("DATABASE_URL")).pipe(
+  // An empty variable (common in compose files) means unset.
+  Config.map(Option.filter((url) => url.trim() !== "")),
+  Config.mapOrFail((url) =>
+    Option.isNone(url) || /^postgres(ql)?:\/\//.test(url.value)
+      ? Either.right(url)
+      : Either.left(ConfigError.InvalidData(["DATABASE_URL"], "must be a postgres:// or postgresql:// URL"))
+  )
+)
+
+export const ServerConfig: Config.Config<ServerConfig> = Config.all({
+  port: Config.port("PORT").pipe(Config.withDefault(8080)),
+  host: Config.nonEmptyString("HOST").pipe(Config.withDefault("0.0.0.0")),
+  databaseUrl,
+  dataDir: Config.nonEmptyString("DATA_DIR").pipe(Config.withDefault("./data")),
+  engine: Config.literal("baileys", "simulator")("WA_ENGINE").pipe(Config.withDefault("baileys" as const)),
+  logLevel: Config.logLevel("LOG_LEVEL").pipe(Config.withDefault(LogLevel.Info)),
+  auth: AuthConfig
+})
+
+/** The configuration could not be read; `message` says which variable and why. */
+export class InvalidConfiguration extends Schema.TaggedError<InvalidConfiguration>()("InvalidConfiguration", {
+  message: Schema.String
+}) {}
+
+/** Reads and validates the environment once, at start. */
+export const loadServerConfig: Effect.Effect<ServerConfig, InvalidConfiguration> = Effect.mapError(
+  ServerConfig,
+  (error) => new InvalidConfiguration({ message: `invalid configuration: ${describe(error)}` })
+)
+
+const describe = (error: ConfigError.ConfigError): string =>
+  ConfigError.reduceWithContext(error, undefined, {
+    andCase: (_, left, right) => `${left}; ${right}`,
+    orCase: (_, left, right) => `${left}; or ${right}`,
+    invalidDataCase: (_, path, message) => `${path.join(".")}: ${message}`,
+    missingDataCase: (_, path, message) => `${path.join(".")}: ${message}`,
+    sourceUnavailableCase: (_, path, message) => `${path.join(".")}: ${message}`,
+    unsupportedCase: (_, path, message) => `${path.join(".")}: ${message}`
+  })

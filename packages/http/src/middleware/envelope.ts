@@ -1,0 +1,108 @@
+import {
+  HttpApiError,
+  type HttpApp,
+  HttpIncomingMessage,
+  HttpServerError,
+  HttpServerRequest,
+  type HttpServerResponse
+} from "@effect/platform"
+import { Cause, Effect, Option } from "effect"
+import {
+  type ApiError,
+  errorHttpResponse,
+  InternalError,
+  invalidJson,
+  isApiError,
+  NotFound,
+  PayloadTooLarge,
+  ValidationError,
+  validationErrorFromIssues
+} from "../errors.js"
+
+/** Request bodies above this are refused with 413 (DESIGN §5). */
+export const BODY_LIMIT_BYTES = 64 * 1024
+
+const tooLarge = () =>
+  new PayloadTooLarge({
+    message: `the request body is larger than ${BODY_LIMIT_BYTES} bytes`,
+    details: { limitBytes: BODY_LIMIT_BYTES }
+  })
+
+const internal = () => new InternalError({ message: "internal error", details: {} })
+
+const hasBody = (request: HttpServerRequest.HttpServerRequest): boolean => {
+  const length = request.headers["content-length"]
+  return (length !== undefined && length.trim() !== "0") || request.headers["transfer-encoding"] !== undefined
+}
+
+const isJsonType = (contentType: string): boolean => {
+  const mediaType = contentType.split(";")[0]?.trim().toLowerCase() ?? ""
+  return mediaType === "application/json" || (mediaType.startsWith("application/") && mediaType.endsWith("+json"))
+}
+
+/** Refusals decided from the headers alone, before a route reads anything. */
+const refuseEarly = (request: HttpServerRequest.HttpServerRequest): Option.Option<ApiError> => {
+  const length = Number(request.headers["content-length"] ?? "0")
+  if (Number.isFinite(length) && length > BODY_LIMIT_BYTES) return Option.some(tooLarge())
+  const contentType = request.headers["content-type"]
+  // Every body this API accepts is JSON; a missing Content-Type is read as JSON.
+  if (hasBody(request) && contentType !== undefined && !isJsonType(contentType)) {
+    return Option.some(
+      new ValidationError({
+        message: "the request body must be JSON (Content-Type: application/json)",
+        details: { contentType }
+      })
+    )
+  }
+  return Option.none()
+}
+
+/** A body that could not be read: too large, not JSON, or the client went away. */
+const fromRequestError = (error: HttpServerError.RequestError): ApiError => {
+  const cause = error.cause
+  if (cause instanceof Error && cause.message === "maxBytes exceeded") return tooLarge()
+  if (cause instanceof SyntaxError) return invalidJson()
+  return new ValidationError({ message: "the request body could not be read", details: {} })
+}
+
+const isRequestError = (u: unknown): u is HttpServerError.RequestError =>
+  HttpServerError.isServerError(u) && u._tag === "RequestError"
+
+const isRouteNotFound = (u: unknown): u is HttpServerError.RouteNotFound =>
+  HttpServerError.isServerError(u) && u._tag === "RouteNotFound"
+
+/**
+ * Client mistakes become their envelope without a stack trace in the log;
+ * anything else is a bug: logged with its cause (and the request id the
+ * request logger annotates), answered 500 with a generic message.
+ */
+const toApiError = (cause: Cause.Cause<unknown>): Effect.Effect<ApiError> => {
+  const failure = Cause.failureOption(cause)
+  const defect = Cause.dieOption(cause)
+  const reason: unknown = Option.isSome(failure) ? failure.value : Option.getOrUndefined(defect)
+  if (isApiError(reason)) return Effect.succeed(reason)
+  if (reason instanceof HttpApiError.HttpApiDecodeError) return Effect.succeed(validationErrorFromIssues(reason.issues))
+  if (isRouteNotFound(reason)) {
+    return Effect.succeed(new NotFound({ message: "route not found", details: { method: reason.request.method } }))
+  }
+  if (isRequestError(reason)) return Effect.succeed(fromRequestError(reason))
+  return Effect.as(Effect.logError("internal error", cause), internal())
+}
+
+/**
+ * Wraps the whole API (routes, /openapi.json, /docs) so every non-2xx
+ * response leaves in the envelope of spec/API.md (DESIGN §9).
+ */
+export const envelope = (app: HttpApp.Default): HttpApp.Default =>
+  Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
+    Option.match(refuseEarly(request), {
+      onSome: (error) => Effect.succeed(errorHttpResponse(error)),
+      onNone: () => app
+    })).pipe(
+      HttpIncomingMessage.withMaxBodySize(Option.some(BODY_LIMIT_BYTES)),
+      Effect.catchAllCause((cause): Effect.Effect<HttpServerResponse.HttpServerResponse> =>
+        Cause.isInterruptedOnly(cause)
+          ? Effect.interrupt
+          : Effect.map(toApiError(cause), errorHttpResponse)
+      )
+    )

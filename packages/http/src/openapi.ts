@@ -1,0 +1,95 @@
+import { ErrorCode } from "./errors.js"
+
+// Post-processing of the generated OpenAPI document so it reads as spec/API.md.
+
+type Json = Record<string, unknown>
+
+const isObject = (u: unknown): u is Json => typeof u === "object" && u !== null && !Array.isArray(u)
+
+/**
+ * `/sessions/{session}([^:]+):{logout}` → `/sessions/{session}:logout`: the
+ * router needs a regex parameter and an escaped colon for custom methods
+ * (DESIGN §9); the document shows the path a client calls.
+ */
+export const readablePath = (path: string): string =>
+  path.replace(/\(\[\^:\]\+\)/g, "").replace(/:\{(\w+)\}/g, ":$1")
+
+const decodeErrorRef = "#/components/schemas/HttpApiDecodeError"
+
+/**
+ * The framework's own decode error never leaves the server: it becomes a 400
+ * `validation_error` envelope. Replace its schema by the envelope's.
+ */
+const withoutDecodeError = (schema: unknown, envelope: Json): unknown => {
+  if (!isObject(schema)) return schema
+  if (schema["$ref"] === decodeErrorRef) return envelope
+  const anyOf = schema["anyOf"]
+  if (Array.isArray(anyOf)) {
+    const rest = anyOf.filter((member) => !(isObject(member) && member["$ref"] === decodeErrorRef))
+    if (rest.length === 0) return envelope
+    return rest.length === 1 ? rest[0] : { ...schema, anyOf: rest }
+  }
+  return schema
+}
+
+const mapOperations = (paths: Json, f: (operation: Json) => Json): Json =>
+  Object.fromEntries(
+    Object.entries(paths).map(([path, item]) => [
+      readablePath(path),
+      isObject(item) ? Object.fromEntries(Object.entries(item).map(([m, op]) => [m, isObject(op) ? f(op) : op])) : item
+    ])
+  )
+
+const fixBadRequest = (envelope: Json) => (operation: Json): Json => {
+  const responses = operation["responses"]
+  if (!isObject(responses)) return operation
+  const badRequest = responses["400"]
+  if (!isObject(badRequest)) return operation
+  const content = badRequest["content"]
+  const json = isObject(content) ? content["application/json"] : undefined
+  if (!isObject(json)) return operation
+  return {
+    ...operation,
+    responses: {
+      ...responses,
+      "400": {
+        ...badRequest,
+        description: "malformed input, or a lifecycle precondition fails",
+        content: { ...(isObject(content) ? content : {}), "application/json": { ...json, schema: withoutDecodeError(json["schema"], envelope) } }
+      }
+    }
+  }
+}
+
+export const readableOpenApi = (spec: Record<string, unknown>): Record<string, unknown> => {
+  const components = isObject(spec["components"]) ? spec["components"] : {}
+  const schemas = isObject(components["schemas"]) ? components["schemas"] : {}
+  const { HttpApiDecodeError: _decodeError, Issue: _issue, ...kept } = schemas
+  const envelope: Json = { $ref: "#/components/schemas/ErrorResponse" }
+  return {
+    ...spec,
+    paths: mapOperations(isObject(spec["paths"]) ? spec["paths"] : {}, fixBadRequest(envelope)),
+    components: { ...components, schemas: { ...kept, ErrorResponse: errorResponseJsonSchema } }
+  }
+}
+
+const errorResponseJsonSchema: Json = {
+  type: "object",
+  required: ["error"],
+  properties: {
+    error: {
+      type: "object",
+      required: ["code", "message", "details"],
+      properties: {
+        code: {
+          type: "string",
+          enum: ErrorCode.literals
+        },
+        message: { type: "string" },
+        details: { type: "object" }
+      },
+      additionalProperties: false
+    }
+  },
+  additionalProperties: false
+}

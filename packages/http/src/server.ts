@@ -1,0 +1,53 @@
+import { createServer } from "node:http"
+import { HttpApiBuilder, HttpApiScalar, HttpServer } from "@effect/platform"
+import { NodeHttpServer } from "@effect/platform-node"
+import type { ServeError } from "@effect/platform/HttpServerError"
+import { Effect, Layer, type LogLevel, Logger } from "effect"
+import type { Gateway } from "@wa-gateway/adapters"
+import { GatewayApi } from "./api.js"
+import type { Authenticator } from "./auth/authenticator.js"
+import { HealthLive } from "./health/handlers.js"
+import { Authentication } from "./middleware/authentication.js"
+import { envelope } from "./middleware/envelope.js"
+import { requestLog } from "./middleware/request-log.js"
+import { SessionsLive } from "./sessions/handlers.js"
+
+export interface ListenOptions {
+  readonly port: number
+  readonly host: string
+}
+
+/** Every group of the API with its handlers and the auth middleware. */
+export const ApiLive = HttpApiBuilder.api(GatewayApi).pipe(
+  Layer.provide([SessionsLive, HealthLive]),
+  Layer.provide(Authentication.Live)
+)
+
+/**
+ * The HTTP server on `options.port` (0 → a free port; read it with
+ * `serverPort`): the API, `/openapi.json`, `/docs`, the error envelope
+ * everywhere and one log line per request. Given a Gateway and an
+ * Authenticator. Closing the layer stops accepting connections and waits
+ * for in-flight requests (what SIGTERM does through `NodeRuntime.runMain`).
+ */
+export const serverLayer = (
+  options: ListenOptions
+): Layer.Layer<HttpServer.HttpServer, ServeError, Gateway | Authenticator> =>
+  HttpApiBuilder.serve(requestLog).pipe(
+    Layer.provide(HttpApiScalar.layer({ path: "/docs" })),
+    Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" })),
+    Layer.provide(HttpApiBuilder.middleware(envelope)),
+    Layer.provide(ApiLive),
+    HttpServer.withLogAddress,
+    Layer.provideMerge(NodeHttpServer.layer(createServer, { port: options.port, host: options.host }))
+  )
+
+/** The TCP port the server listens on (useful after asking for port 0). */
+export const serverPort: Effect.Effect<number, never, HttpServer.HttpServer> = Effect.map(
+  HttpServer.HttpServer,
+  (server) => server.address._tag === "TcpAddress" ? server.address.port : 0
+)
+
+/** Structured JSON log lines at `level` and above. */
+export const jsonLogging = (level: LogLevel.LogLevel): Layer.Layer<never> =>
+  Layer.merge(Logger.json, Logger.minimumLogLevel(level))
