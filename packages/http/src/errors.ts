@@ -13,6 +13,7 @@ import type {
   StoreUnavailable,
   VersionConflict
 } from "@wa-gateway/domain"
+import type { PhoneActionRejected } from "@wa-gateway/adapters"
 
 // The error envelope of spec/API.md and the one mapping from every internal
 // failure to it. Every non-2xx response of the server leaves through here.
@@ -191,6 +192,7 @@ export type MappableError =
   | StoreUnavailable
   | EngineUnavailable
   | EngineNotImplemented
+  | PhoneActionRejected
 
 const none: ErrorDetails = {}
 
@@ -207,6 +209,14 @@ export interface ApiErrorFor {
   readonly StoreUnavailable: Unavailable
   readonly EngineUnavailable: Unavailable
   readonly EngineNotImplemented: NotImplemented
+  readonly PhoneActionRejected: ValidationError
+}
+
+const phoneActionMessages: { readonly [Reason in PhoneActionRejected["reason"]]: string } = {
+  no_qr_showing: "no QR code is showing for this session",
+  no_code_pending: "no pairing code was issued for this session",
+  wrong_code: "the pairing code is wrong or expired",
+  not_linked: "the session is not linked to this phone"
 }
 
 /** The one row of API.md's error table each internal failure becomes. */
@@ -229,7 +239,9 @@ const mapping: {
     new Conflict({ message: "the session was modified concurrently; retry the request", details: none }),
   StoreUnavailable: () => new Unavailable({ message: "the store is unavailable; retry later", details: none }),
   EngineUnavailable: () => new Unavailable({ message: "the WhatsApp engine is unavailable; retry later", details: none }),
-  EngineNotImplemented: () => new NotImplemented({ message: "the running engine cannot do this", details: none })
+  EngineNotImplemented: () => new NotImplemented({ message: "the running engine cannot do this", details: none }),
+  PhoneActionRejected: (error) =>
+    new ValidationError({ message: phoneActionMessages[error.reason], details: { reason: error.reason } })
 }
 
 export type ToApiError<E extends MappableError> = ApiErrorFor[E["_tag"]]

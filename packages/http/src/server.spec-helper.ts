@@ -1,8 +1,9 @@
-import { Context, Effect, Exit, Layer, LogLevel, Logger, Option, Redacted, Scope } from "effect"
-import { Gateway } from "@wa-gateway/adapters"
+import { Context, Effect, Exit, Layer, LogLevel, Logger, Option, Redacted, Schema, Scope } from "effect"
+import { Gateway, SimulatedPhone } from "@wa-gateway/adapters"
 import { type OrgId, OrgId as OrgIdSchema } from "@wa-gateway/domain"
 import { ApiKeys } from "./auth/api-keys.js"
 import { authenticatorLayer } from "./auth/authenticator-live.js"
+import { type ErrorCode, ErrorResponse } from "./errors.js"
 import { serverLayer, serverPort } from "./server.js"
 
 /** A real server on a free port over the in-memory store and the simulator engine, with real API keys. */
@@ -10,6 +11,8 @@ export interface TestServer {
   readonly baseUrl: string
   /** A fresh API key of `org` with these capabilities. */
   readonly apiKey: (org: string, capabilities: ReadonlyArray<"read" | "manage">) => Promise<string>
+  /** The simulated phone, for pairing without the simulator routes. */
+  readonly phone: Context.Tag.Service<SimulatedPhone>
   readonly close: () => Promise<void>
 }
 
@@ -40,6 +43,56 @@ export const startTestServer = async (): Promise<TestServer> => {
       const created = await Effect.runPromise(apiKeys.create({ orgId, capabilities: [first, ...rest], label: null }))
       return Redacted.value(created.key)
     },
+    phone: Context.get(context, SimulatedPhone),
     close: () => Effect.runPromise(Scope.close(scope, Exit.void))
   }
+}
+
+export interface Reply {
+  readonly status: number
+  readonly headers: Headers
+  /** The parsed JSON body, or `undefined` when the body is empty or not JSON. */
+  readonly body: unknown
+  readonly text: string
+}
+
+/** One HTTP call: `body` objects are sent as JSON, strings as they are. */
+export const call = async (
+  server: TestServer,
+  method: string,
+  path: string,
+  options: { readonly token?: string; readonly body?: unknown; readonly headers?: Record<string, string> } = {}
+): Promise<Reply> => {
+  const headers: Record<string, string> = { ...options.headers }
+  if (options.token !== undefined) headers["authorization"] = `Bearer ${options.token}`
+  let body: string | undefined
+  if (typeof options.body === "string") body = options.body
+  else if (options.body !== undefined) {
+    body = JSON.stringify(options.body)
+    headers["content-type"] ??= "application/json"
+  }
+  const response = await fetch(server.baseUrl + path, { method, headers, ...(body === undefined ? {} : { body }) })
+  const text = await response.text()
+  let parsed: unknown = undefined
+  try {
+    parsed = text === "" ? undefined : JSON.parse(text)
+  } catch {
+    parsed = undefined
+  }
+  return { status: response.status, headers: response.headers, body: parsed, text }
+}
+
+/**
+ * The body decoded as the wire form of `schema`, with no field more or less:
+ * every test that reads a body also checks it against the contract.
+ */
+export const wire = <A, I>(schema: Schema.Schema<A, I>, reply: Reply): I =>
+  Schema.decodeUnknownSync(Schema.encodedSchema(schema), { onExcessProperty: "error" })(reply.body)
+
+/** Asserts the envelope of spec/API.md with this status and code, and returns its `error`. */
+export const expectEnvelope = (reply: Reply, status: number, code: ErrorCode): ErrorResponse["error"] => {
+  if (reply.status !== status) throw new Error(`expected ${status} ${code}, got ${reply.status} ${reply.text}`)
+  const { error } = wire(ErrorResponse, reply)
+  if (error.code !== code) throw new Error(`expected ${code}, got ${reply.text}`)
+  return error
 }
