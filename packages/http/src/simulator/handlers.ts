@@ -1,0 +1,76 @@
+import { HttpApi, HttpApiBuilder, type HttpServerRequest } from "@effect/platform"
+import { Effect, Either, Schema } from "effect"
+import { type PhoneActionRejected, SimulatedPhone, type SimulatedPhoneError, type SessionView } from "@wa-gateway/adapters"
+import type { InvalidPhone, OrgId, SessionId } from "@wa-gateway/domain"
+import { CurrentPrincipal } from "../auth/principal.js"
+import { invalidJson, mapErrors, ValidationError, validationErrorFromParseError } from "../errors.js"
+import { requireCapability } from "../middleware/capability.js"
+import { parseSessionId, toSession } from "../sessions/handlers.js"
+import { DropConnectionRequest, simulatorCapability, SimulatorApi } from "./api.js"
+
+/**
+ * The simulator group on its own, under the same API id as `GatewayApi`
+ * ("wa-gateway"): the layer below is therefore exactly the `simulator` group
+ * `HttpApiBuilder.api(GatewayApi)` asks for once `GatewayApi` adds
+ * `SimulatorApi`, without this file depending on the whole API.
+ */
+const SimulatorOnlyApi = HttpApi.make("wa-gateway").add(SimulatorApi)
+
+/** The phone's action did not fit the session (no QR showing, wrong code, nothing linked): 400. */
+const refused = (error: PhoneActionRejected) =>
+  Effect.fail(new ValidationError({ message: error.message, details: { reason: error.reason } }))
+
+/** The body of `:dropConnection` is optional: none (or an empty one) means `{}`. */
+const readDropConnection = (request: HttpServerRequest.HttpServerRequest) =>
+  Effect.gen(function* () {
+    // Body read failures (too large, aborted) are answered by the envelope middleware, in one place.
+    const text = yield* Effect.orDie(request.text)
+    if (text.trim() === "") return {}
+    const json = yield* Effect.try({ try: (): unknown => JSON.parse(text), catch: () => invalidJson() })
+    return yield* Schema.decodeUnknown(DropConnectionRequest)(json).pipe(Effect.mapError(validationErrorFromParseError))
+  })
+
+export const SimulatorLive = HttpApiBuilder.group(SimulatorOnlyApi, "simulator", (handlers) =>
+  Effect.gen(function* () {
+    const phone = yield* SimulatedPhone
+
+    /** Capability first, then the session of the caller's org the phone acts on. */
+    const target = (raw: string) =>
+      Effect.gen(function* () {
+        yield* requireCapability(simulatorCapability)
+        const { orgId } = yield* CurrentPrincipal
+        const sessionId = yield* parseSessionId(raw)
+        return { orgId, sessionId }
+      })
+
+    // The phone's refusals are the simulator's own 400s; every other failure maps as on the sessions routes.
+    const respond = (action: Effect.Effect<SessionView, SimulatedPhoneError | InvalidPhone>) =>
+      Effect.gen(function* () {
+        const outcome = yield* action.pipe(
+          Effect.map((view): Either.Either<SessionView, PhoneActionRejected> => Either.right(view)),
+          Effect.catchTag("PhoneActionRejected", (e) => Effect.succeed(Either.left(e))),
+          mapErrors
+        )
+        return Either.isLeft(outcome) ? yield* refused(outcome.left) : toSession(outcome.right)
+      })
+
+    const act = (
+      raw: string,
+      f: (orgId: OrgId, sessionId: SessionId) => Effect.Effect<SessionView, SimulatedPhoneError | InvalidPhone>
+    ) => Effect.flatMap(target(raw), ({ orgId, sessionId }) => respond(f(orgId, sessionId)))
+
+    return handlers
+      .handle("scan", ({ path, payload }) =>
+        act(path.session, (orgId, sessionId) =>
+          phone.scan(orgId, sessionId, { phoneNumber: payload.phoneNumber, pushName: payload.pushName })))
+      .handle("enterCode", ({ path, payload }) =>
+        act(path.session, (orgId, sessionId) =>
+          phone.enterCode(orgId, sessionId, { code: payload.code, pushName: payload.pushName })))
+      .handle("unlink", ({ path }) => act(path.session, (orgId, sessionId) => phone.unlink(orgId, sessionId)))
+      .handleRaw("dropConnection", ({ path, request }) =>
+        Effect.gen(function* () {
+          const { orgId, sessionId } = yield* target(path.session)
+          const body = yield* readDropConnection(request)
+          return yield* respond(phone.dropConnection(orgId, sessionId, { reconnectAfterMs: body.reconnectAfterMs }))
+        }))
+  }))
