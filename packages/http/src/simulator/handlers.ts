@@ -1,9 +1,9 @@
 import { HttpApi, HttpApiBuilder, type HttpServerRequest } from "@effect/platform"
-import { Effect, Either, Schema } from "effect"
-import { type PhoneActionRejected, SimulatedPhone, type SimulatedPhoneError, type SessionView } from "@wa-gateway/adapters"
+import { Effect, Schema } from "effect"
+import { SimulatedPhone, type SimulatedPhoneError, type SessionView } from "@wa-gateway/adapters"
 import type { InvalidPhone, OrgId, SessionId } from "@wa-gateway/domain"
 import { CurrentPrincipal } from "../auth/principal.js"
-import { invalidJson, mapErrors, ValidationError, validationErrorFromParseError } from "../errors.js"
+import { invalidJson, mapErrors, validationErrorFromParseError } from "../errors.js"
 import { requireCapability } from "../middleware/capability.js"
 import { parseSessionId, toSession } from "../sessions/handlers.js"
 import { DropConnectionRequest, simulatorCapability, SimulatorApi } from "./api.js"
@@ -15,10 +15,6 @@ import { DropConnectionRequest, simulatorCapability, SimulatorApi } from "./api.
  * `SimulatorApi`, without this file depending on the whole API.
  */
 const SimulatorOnlyApi = HttpApi.make("wa-gateway").add(SimulatorApi)
-
-/** The phone's action did not fit the session (no QR showing, wrong code, nothing linked): 400. */
-const refused = (error: PhoneActionRejected) =>
-  Effect.fail(new ValidationError({ message: error.message, details: { reason: error.reason } }))
 
 /** The body of `:dropConnection` is optional: none (or an empty one) means `{}`. */
 const readDropConnection = (request: HttpServerRequest.HttpServerRequest) =>
@@ -43,16 +39,9 @@ export const SimulatorLive = HttpApiBuilder.group(SimulatorOnlyApi, "simulator",
         return { orgId, sessionId }
       })
 
-    // The phone's refusals are the simulator's own 400s; every other failure maps as on the sessions routes.
+    // The phone's refusals (`PhoneActionRejected`) are 400s with `details.reason`, mapped in errors.ts with the rest.
     const respond = (action: Effect.Effect<SessionView, SimulatedPhoneError | InvalidPhone>) =>
-      Effect.gen(function* () {
-        const outcome = yield* action.pipe(
-          Effect.map((view): Either.Either<SessionView, PhoneActionRejected> => Either.right(view)),
-          Effect.catchTag("PhoneActionRejected", (e) => Effect.succeed(Either.left(e))),
-          mapErrors
-        )
-        return Either.isLeft(outcome) ? yield* refused(outcome.left) : toSession(outcome.right)
-      })
+      Effect.map(mapErrors(action), toSession)
 
     const act = (
       raw: string,
