@@ -1,29 +1,12 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Either, Layer, Option, Redacted, Ref } from "effect"
+import { Effect, Either, Layer, Option, Redacted } from "effect"
 import { OrgId } from "@wa-gateway/domain"
-import { ApiKeyStore, type ApiKeyRecord } from "@wa-gateway/adapters"
+import { ApiKeyStoreMemory } from "@wa-gateway/adapters"
 import { testJwtIssuer, type TestJwtIssuer } from "@wa-gateway/testkit"
 import { ApiKeys } from "./api-keys.js"
 import type { AuthSettings } from "./auth-config.js"
 import { Authenticator } from "./authenticator.js"
 import { authenticatorLayer, type AuthenticatorOptions } from "./authenticator-live.js"
-
-const memoryApiKeyStore = Layer.effect(
-  ApiKeyStore,
-  Effect.map(Ref.make<ReadonlyArray<ApiKeyRecord>>([]), (rows) =>
-    ApiKeyStore.of({
-      insert: (record) => Ref.update(rows, (all) => [...all, { ...record, lastUsedAt: null, revokedAt: null }]),
-      findByHash: (hash) => Effect.map(Ref.get(rows), (all) => Option.fromNullable(all.find((row) => row.keyHash === hash))),
-      list: (orgId) => Effect.map(Ref.get(rows), (all) => all.filter((row) => row.orgId === orgId)),
-      revoke: (id, at) =>
-        Ref.modify(rows, (all) => {
-          const hit = all.some((row) => row.id === id && row.revokedAt === null)
-          return [hit, all.map((row) => (row.id === id && row.revokedAt === null ? { ...row, revokedAt: at } : row))]
-        }),
-      touch: () => Effect.void,
-      isEmpty: Effect.map(Ref.get(rows), (all) => all.length === 0)
-    }))
-)
 
 const settingsFor = (issuer: TestJwtIssuer | null): AuthSettings => ({
   jwksUrl: issuer === null ? Option.none() : Option.some(new URL(issuer.jwksUrl)),
@@ -44,7 +27,7 @@ const withAuthenticator = <A, E>(
 ) => {
   const layer = authenticatorLayer(settingsFor(issuer), options).pipe(
     Layer.provideMerge(ApiKeys.Live),
-    Layer.provide(memoryApiKeyStore)
+    Layer.provide(ApiKeyStoreMemory)
   )
   return Effect.provide(test, layer)
 }

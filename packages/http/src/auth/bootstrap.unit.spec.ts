@@ -1,22 +1,9 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer, Logger, Option, Redacted, Ref } from "effect"
 import { OrgId } from "@wa-gateway/domain"
-import { ApiKeyStore, type ApiKeyRecord } from "@wa-gateway/adapters"
+import { ApiKeyStore, ApiKeyStoreMemory } from "@wa-gateway/adapters"
 import { ApiKeys } from "./api-keys.js"
 import { bootstrapApiKey } from "./bootstrap.js"
-
-const memoryApiKeyStore = Layer.effect(
-  ApiKeyStore,
-  Effect.map(Ref.make<ReadonlyArray<ApiKeyRecord>>([]), (rows) =>
-    ApiKeyStore.of({
-      insert: (record) => Ref.update(rows, (all) => [...all, { ...record, lastUsedAt: null, revokedAt: null }]),
-      findByHash: (hash) => Effect.map(Ref.get(rows), (all) => Option.fromNullable(all.find((row) => row.keyHash === hash))),
-      list: (orgId) => Effect.map(Ref.get(rows), (all) => all.filter((row) => row.orgId === orgId)),
-      revoke: () => Effect.succeed(false),
-      touch: () => Effect.void,
-      isEmpty: Effect.map(Ref.get(rows), (all) => all.length === 0)
-    }))
-)
 
 const noJwks = { jwksUrl: Option.none<URL>() }
 const withJwks = { jwksUrl: Option.some(new URL("https://id.example/.well-known/jwks.json")) }
@@ -30,7 +17,7 @@ const run = <A, E>(program: Effect.Effect<A, E, ApiKeys | ApiKeyStore>) =>
       Effect.runSync(Ref.update(lines, (all) => [...all, text]))
     })
     const result = yield* program.pipe(
-      Effect.provide(ApiKeys.Live.pipe(Layer.provideMerge(memoryApiKeyStore))),
+      Effect.provide(ApiKeys.Live.pipe(Layer.provideMerge(ApiKeyStoreMemory))),
       Effect.provide(Logger.replace(Logger.defaultLogger, capture))
     )
     return { result, logs: yield* Ref.get(lines) }
