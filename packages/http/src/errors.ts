@@ -1,5 +1,5 @@
 import { HttpApiSchema, HttpServerResponse } from "@effect/platform"
-import { Effect, ParseResult, Schema } from "effect"
+import { Cause, Effect, ParseResult, Schema } from "effect"
 import type {
   AlreadyPaired,
   ConcurrencyConflict,
@@ -263,6 +263,6 @@ export const mapErrors = <A, E extends MappableError, R>(
 ): Effect.Effect<A, ToApiError<E>, R> =>
   Effect.catchAll(effect, (error: E) =>
     Effect.zipRight(
-      isServerSide(error) ? Effect.logWarning("request failed on the server side", error) : Effect.void,
+      isServerSide(error) ? Effect.logWarning("request failed on the server side", Cause.fail(error)) : Effect.void,
       Effect.fail(toApiError(error))
     ))

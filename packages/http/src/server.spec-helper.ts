@@ -1,4 +1,4 @@
-import { Context, Effect, Exit, Layer, LogLevel, Logger, Option, Redacted, Schema, Scope } from "effect"
+import { Cause, Context, Effect, Exit, HashMap, Layer, LogLevel, Logger, Option, Redacted, Schema, Scope } from "effect"
 import { Gateway, SimulatedPhone } from "@wa-gateway/adapters"
 import { type OrgId, OrgId as OrgIdSchema } from "@wa-gateway/domain"
 import { ApiKeys } from "./auth/api-keys.js"
@@ -24,11 +24,48 @@ const noJwt = {
   roleClaim: "role"
 }
 
-export const startTestServer = async (): Promise<TestServer> => {
+export interface LogEntry {
+  readonly level: string
+  readonly message: string
+  readonly annotations: Record<string, unknown>
+  /** `Cause.pretty` of the logged cause; empty when none. */
+  readonly cause: string
+}
+
+export interface TestServerOptions {
+  /** Replaces parts of the real gateway (e.g. a failing `ready`). */
+  readonly gateway?: (real: Context.Tag.Service<Gateway>) => Context.Tag.Service<Gateway>
+  /** Receives every log entry (all levels) instead of the console. */
+  readonly logs?: Array<LogEntry>
+}
+
+const capture = (logs: Array<LogEntry>) =>
+  Layer.merge(
+    Logger.replace(
+      Logger.defaultLogger,
+      Logger.make(({ annotations, cause, logLevel, message }) => {
+        const text = Array.isArray(message) ? message.map(String).join(" ") : String(message)
+        logs.push({
+          level: logLevel.label,
+          message: text,
+          annotations: Object.fromEntries(HashMap.toEntries(annotations)),
+          cause: Cause.isEmpty(cause) ? "" : Cause.pretty(cause)
+        })
+      })
+    ),
+    Logger.minimumLogLevel(LogLevel.All)
+  )
+
+export const startTestServer = async (options: TestServerOptions = {}): Promise<TestServer> => {
+  const real = Gateway.layer({ store: { _tag: "memory" }, engine: "simulator" })
+  const override = options.gateway
+  const gateway = override === undefined
+    ? real
+    : Layer.merge(real, Layer.effect(Gateway, Effect.map(Gateway, override)).pipe(Layer.provide(real)))
   const layer = serverLayer({ port: 0, host: "127.0.0.1" }).pipe(
     Layer.provideMerge(authenticatorLayer(noJwt).pipe(Layer.provideMerge(ApiKeys.Live))),
-    Layer.provideMerge(Gateway.layer({ store: { _tag: "memory" }, engine: "simulator" })),
-    Layer.provide(Logger.minimumLogLevel(LogLevel.Warning))
+    Layer.provideMerge(gateway),
+    Layer.provide(options.logs === undefined ? Logger.minimumLogLevel(LogLevel.Warning) : capture(options.logs))
   )
   const scope = Effect.runSync(Scope.make())
   const context = await Effect.runPromise(Layer.buildWithScope(layer, scope))

@@ -1,0 +1,42 @@
+import type { HttpServer } from "@effect/platform"
+import type { ServeError } from "@effect/platform/HttpServerError"
+import { Effect, Layer, Option } from "effect"
+import { Gateway, type StoreOptions } from "@wa-gateway/adapters"
+import type { StoreUnavailable } from "@wa-gateway/domain"
+import { ApiKeys } from "./auth/api-keys.js"
+import { authenticatorLayer } from "./auth/authenticator-live.js"
+import { bootstrapApiKey } from "./auth/bootstrap.js"
+import { type InvalidConfiguration, loadServerConfig, type ServerConfig } from "./config.js"
+import { jsonLogging, serverLayer } from "./server.js"
+
+/** API.md: `DATABASE_URL` set → PostgreSQL; unset → the embedded store (PGlite) in `DATA_DIR`. */
+export const storeOptions = (config: ServerConfig): StoreOptions =>
+  Option.match(config.databaseUrl, {
+    onNone: (): StoreOptions => ({ _tag: "pglite", dataDir: config.dataDir }),
+    onSome: (url): StoreOptions => ({ _tag: "postgres", url })
+  })
+
+/**
+ * The whole standalone server for a configuration: store and engine, API keys
+ * and JWT auth, the first-start API key, and the HTTP server.
+ */
+export const standaloneServer = (
+  config: ServerConfig
+): Layer.Layer<HttpServer.HttpServer, ServeError | StoreUnavailable> => {
+  const gateway = Gateway.layer({ store: storeOptions(config), engine: config.engine })
+  const auth = authenticatorLayer(config.auth).pipe(Layer.provideMerge(ApiKeys.Live))
+  // Before listening: with no key and no JWKS nobody could call the API.
+  const firstStartKey = Layer.effectDiscard(bootstrapApiKey(config.auth)).pipe(Layer.provide(ApiKeys.Live))
+  return serverLayer({ port: config.port, host: config.host }).pipe(
+    Layer.provide(Layer.merge(auth, firstStartKey)),
+    Layer.provide(gateway)
+  )
+}
+
+/** Reads the environment, logs as JSON, serves until interrupted (SIGTERM/SIGINT under `NodeRuntime.runMain`). */
+export const runStandalone: Effect.Effect<never, InvalidConfiguration | ServeError | StoreUnavailable> = Effect.gen(
+  function* () {
+    const config = yield* loadServerConfig
+    return yield* Layer.launch(standaloneServer(config)).pipe(Effect.provide(jsonLogging(config.logLevel)))
+  }
+)
