@@ -102,13 +102,19 @@ export const call = async (
 ): Promise<Reply> => {
   const headers: Record<string, string> = { ...options.headers }
   if (options.token !== undefined) headers["authorization"] = `Bearer ${options.token}`
-  let body: string | undefined
-  if (typeof options.body === "string") body = options.body
+  let body: string | ReadableStream | undefined
+  if (typeof options.body === "string" || options.body instanceof ReadableStream) body = options.body
   else if (options.body !== undefined) {
     body = JSON.stringify(options.body)
     headers["content-type"] ??= "application/json"
   }
-  const response = await fetch(server.baseUrl + path, { method, headers, ...(body === undefined ? {} : { body }) })
+  const init: RequestInit & { duplex?: "half" } = { method, headers }
+  if (body !== undefined) {
+    init.body = body
+    // Streams go out chunked (no Content-Length).
+    if (body instanceof ReadableStream) init.duplex = "half"
+  }
+  const response = await fetch(server.baseUrl + path, init)
   const text = await response.text()
   let parsed: unknown = undefined
   try {

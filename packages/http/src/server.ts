@@ -1,4 +1,4 @@
-import { createServer } from "node:http"
+import { createServer, type Server } from "node:http"
 import { HttpApiBuilder, HttpApiScalar, HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import type { ServeError } from "@effect/platform/HttpServerError"
@@ -6,11 +6,31 @@ import { Effect, Layer, type LogLevel, Logger } from "effect"
 import type { Gateway } from "@wa-gateway/adapters"
 import { GatewayApi } from "./api.js"
 import type { Authenticator } from "./auth/authenticator.js"
+import { toErrorResponse, ValidationError } from "./errors.js"
 import { HealthLive } from "./health/handlers.js"
 import { Authentication } from "./middleware/authentication.js"
 import { envelope } from "./middleware/envelope.js"
 import { requestLog } from "./middleware/request-log.js"
 import { SessionsLive } from "./sessions/handlers.js"
+
+/**
+ * Requests Node's parser refuses (request line or headers too large, bad
+ * syntax) never reach the app; answer them in the envelope too.
+ */
+const createEnvelopedServer = (): Server => {
+  const server = createServer()
+  const body = JSON.stringify(
+    toErrorResponse(new ValidationError({ message: "malformed HTTP request, or request line or headers too large", details: {} }))
+  )
+  server.on("clientError", (_error, socket) => {
+    if (!socket.writable) return socket.destroy()
+    socket.end(
+      "HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\nconnection: close\r\n" +
+        `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
+    )
+  })
+  return server
+}
 
 export interface ListenOptions {
   readonly port: number
@@ -39,7 +59,7 @@ export const serverLayer = (
     Layer.provide(HttpApiBuilder.middleware(envelope)),
     Layer.provide(ApiLive),
     HttpServer.withLogAddress,
-    Layer.provideMerge(NodeHttpServer.layer(createServer, { port: options.port, host: options.host }))
+    Layer.provideMerge(NodeHttpServer.layer(createEnvelopedServer, { port: options.port, host: options.host }))
   )
 
 /** The TCP port the server listens on (useful after asking for port 0). */

@@ -4,7 +4,7 @@ import {
   HttpIncomingMessage,
   HttpServerError,
   HttpServerRequest,
-  type HttpServerResponse
+  HttpServerResponse
 } from "@effect/platform"
 import { Cause, Effect, Option } from "effect"
 import {
@@ -18,6 +18,7 @@ import {
   ValidationError,
   validationErrorFromIssues
 } from "../errors.js"
+import { bufferChunkedBody } from "./chunked-body.js"
 
 /** Request bodies above this are refused with 413 (DESIGN §5). */
 export const BODY_LIMIT_BYTES = 64 * 1024
@@ -56,6 +57,17 @@ const refuseEarly = (request: HttpServerRequest.HttpServerRequest): Option.Optio
   }
   return Option.none()
 }
+
+const isChunked = (request: HttpServerRequest.HttpServerRequest): boolean =>
+  request.headers["content-length"] === undefined && request.headers["transfer-encoding"] !== undefined
+
+const withBufferedBody = (request: HttpServerRequest.HttpServerRequest, app: HttpApp.Default): HttpApp.Default =>
+  Effect.flatMap(bufferChunkedBody(request, BODY_LIMIT_BYTES), (buffered) =>
+    Option.match(buffered, {
+      onNone: () =>
+        Effect.succeed(HttpServerResponse.setHeader(errorHttpResponse(tooLarge()), "connection", "close")),
+      onSome: (replacement) => Effect.provideService(app, HttpServerRequest.HttpServerRequest, replacement)
+    }))
 
 /** A body that could not be read: too large, not JSON, or the client went away. */
 const fromRequestError = (error: HttpServerError.RequestError): ApiError => {
@@ -97,7 +109,7 @@ export const envelope = (app: HttpApp.Default): HttpApp.Default =>
   Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
     Option.match(refuseEarly(request), {
       onSome: (error) => Effect.succeed(errorHttpResponse(error)),
-      onNone: () => app
+      onNone: () => isChunked(request) ? withBufferedBody(request, app) : app
     })).pipe(
       HttpIncomingMessage.withMaxBodySize(Option.some(BODY_LIMIT_BYTES)),
       Effect.catchAllCause((cause): Effect.Effect<HttpServerResponse.HttpServerResponse> =>
