@@ -1,17 +1,25 @@
 #!/usr/bin/env node
 import { Args, Command, Options, ValidationError } from "@effect/cli"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
-import { Cause, Config, Console, Effect, Layer, Option, Redacted, Schema } from "effect"
-import { OrgId } from "@wa-gateway/domain"
+import { Cause, Console, Effect, Layer, Option, Redacted, Schema } from "effect"
+import { OrgId, type StoreUnavailable } from "@wa-gateway/domain"
 import { ApiKeyStoreSql, migrationNames, SqlDatabase } from "@wa-gateway/adapters"
 import { ApiKeys, type ApiKeyInfo } from "./auth/api-keys.js"
+import { InvalidConfiguration, loadServerConfig } from "./config.js"
+import { runStandalone, storeOptions } from "./standalone.js"
 
-/** The server's rule (API.md "Configuration"): DATABASE_URL → PostgreSQL, else PGlite in DATA_DIR. */
-const sqlDatabaseFromEnv = Layer.unwrapEffect(
-  Effect.gen(function* () {
-    const url = yield* Config.option(Config.string("DATABASE_URL"))
-    const dataDir = yield* Config.string("DATA_DIR").pipe(Config.withDefault("./data"))
-    return Option.isSome(url) && url.value.trim() !== "" ? SqlDatabase.postgresFromEnv : SqlDatabase.pglite({ dataDir })
+/** The server's own store selection (API.md "Configuration"), so keys land where `serve` looks. */
+const sqlDatabaseFromEnv: Layer.Layer<SqlDatabase, InvalidConfiguration | StoreUnavailable> = Layer.unwrapEffect(
+  Effect.map(loadServerConfig, (config): Layer.Layer<SqlDatabase, InvalidConfiguration | StoreUnavailable> => {
+    const store = storeOptions(config)
+    switch (store._tag) {
+      case "postgres":
+        return SqlDatabase.postgres({ url: store.url, schema: store.schema })
+      case "pglite":
+        return SqlDatabase.pglite({ dataDir: store.dataDir, schema: store.schema })
+      case "memory":
+        return Layer.fail(new InvalidConfiguration({ message: "the in-memory store keeps no API keys across runs" }))
+    }
   })
 )
 
@@ -83,9 +91,13 @@ const migrate = Command.make("migrate", {}, () =>
   }).pipe(Effect.provide(sqlDatabaseFromEnv))
 ).pipe(Command.withDescription("create or update the database schema"))
 
+const serve = Command.make("serve", {}, () => runStandalone).pipe(
+  Command.withDescription("run the HTTP server (configuration from the environment, see API.md)")
+)
+
 const gateway = Command.make("gateway").pipe(
   Command.withDescription("wa-gateway: a multi-tenant WhatsApp session gateway"),
-  Command.withSubcommands([apiKeys, migrate])
+  Command.withSubcommands([serve, apiKeys, migrate])
 )
 
 const run = Command.run(gateway, { name: "gateway", version: "0.1.0" })
@@ -99,11 +111,12 @@ run(process.argv).pipe(
   Effect.catchTags({
     RevokeFailed: (error) => report(`no active API key with id ${error.id}`),
     StoreUnavailable: (error) => report(`store unavailable: ${error.message}`),
-    ConfigError: (error) => report(`configuration: ${error.message}`)
+    InvalidConfiguration: (error) => report(error.message),
+    ServeError: (error) => report(`cannot listen: ${String(error.cause)}`)
   }),
   // @effect/cli has already printed what was wrong with the arguments.
   Effect.catchIf(ValidationError.isValidationError, () => Effect.fail(new Reported())),
   Effect.tapDefect((defect) => Console.error(Cause.pretty(Cause.die(defect)))),
   Effect.provide(NodeContext.layer),
-  (program) => NodeRuntime.runMain(program, { disableErrorReporting: true })
+  (program) => NodeRuntime.runMain(program, { disableErrorReporting: true, disablePrettyLogger: true })
 )
