@@ -95,7 +95,15 @@ const make = (options: SupervisorOptions) =>
         Disconnected: ({ sessionId }) => setConnected(sessionId, false),
         LoggedOutByDevice: ({ sessionId }) =>
           Effect.zipRight(setConnected(sessionId, false), command(sessionId, new Logout({ by: "device" }))),
-        PairingFailed: ({ reason, sessionId }) => command(sessionId, new FailPairing({ reason }))
+        PairingFailed: ({ reason, sessionId }) =>
+          Effect.gen(function* () {
+            // A pairing restarted since this failure (e.g. a QR fetched right at expiry) is showing a
+            // new challenge: the failure is of the old attempt and must not fail the new one.
+            if (Option.isSome(yield* engine.currentChallenge(sessionId))) {
+              return yield* Effect.logDebug("pairing failure of an earlier attempt; ignored").pipe(Effect.annotateLogs({ sessionId }))
+            }
+            yield* command(sessionId, new FailPairing({ reason }))
+          })
       })
 
     yield* engine.events.pipe(

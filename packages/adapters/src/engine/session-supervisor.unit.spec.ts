@@ -1,9 +1,9 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Context, Effect, Layer, Queue, TestClock } from "effect"
+import { Context, Effect, Layer, Option, Queue, Stream, TestClock } from "effect"
 import {
   CompletePairing,
   DeleteSession,
-  type EngineEvent,
+  EngineEvent,
   EventStore,
   OrgId,
   PhoneNumber,
@@ -38,7 +38,7 @@ const causeAndAwait = <E, R>(cause: Effect.Effect<EngineEvent, E, R>) =>
     return event
   }))
 
-const awaitHandled = (tag: EngineEvent["_tag"], trigger: Effect.Effect<void, never, Env>) =>
+const awaitHandled = <R>(tag: EngineEvent["_tag"], trigger: Effect.Effect<unknown, never, R>) =>
   Effect.scoped(Effect.gen(function* () {
     const handled = yield* (yield* SessionSupervisor).handled
     yield* trigger
@@ -162,5 +162,29 @@ describe("SessionSupervisor", () => {
       const service = Context.get(after, SessionService)
       expect((yield* service.get(org, pairing)).status).toBe("unpaired")
       expect((yield* service.history(org, pairing)).at(-1)?.event).toMatchObject({ _tag: "PairingFailed", reason: "expired" })
+    }))
+
+  it.effect("a pairing failure reported after the pairing was restarted does not fail the new attempt", () =>
+    Effect.gen(function* () {
+      // A scripted engine: its events are pushed by the test, and it shows a challenge (the restarted pairing).
+      const events = yield* Queue.unbounded<EngineEvent>()
+      const showing = { _tag: "Qr" as const, qr: "2@new", expiresAt: new Date(20_000) }
+      const scripted = Layer.succeed(SessionEngine, {
+        name: "scripted",
+        startPairing: () => Effect.succeed(showing),
+        currentChallenge: () => Effect.succeed(Option.some(showing)),
+        logout: () => Effect.void,
+        resume: () => Effect.void,
+        stop: () => Effect.void,
+        purge: () => Effect.void,
+        events: Stream.fromQueue(events)
+      })
+      yield* Effect.gen(function* () {
+        const service = yield* SessionService
+        const { sessionId } = yield* service.create(org, "restarted")
+        yield* service.execute(org, sessionId, new StartPairing({ method: "qr" }))
+        yield* awaitHandled("PairingFailed", Queue.offer(events, EngineEvent.PairingFailed({ sessionId, reason: "expired" })))
+        expect((yield* service.get(org, sessionId)).status).toBe("pairing")
+      }).pipe(Effect.provide(Layer.provideMerge(SessionSupervisor.Live, Layer.merge(domain, scripted))))
     }))
 })
