@@ -3,7 +3,7 @@ import { HttpApiBuilder, HttpApiScalar, HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import type { ServeError } from "@effect/platform/HttpServerError"
 import { Effect, Layer, type LogLevel, Logger } from "effect"
-import type { Gateway } from "@wa-gateway/adapters"
+import type { Gateway, SimulatedPhone } from "@wa-gateway/adapters"
 import { GatewayApi } from "./api.js"
 import type { Authenticator } from "./auth/authenticator.js"
 import { toErrorResponse, ValidationError } from "./errors.js"
@@ -12,6 +12,7 @@ import { Authentication } from "./middleware/authentication.js"
 import { envelope } from "./middleware/envelope.js"
 import { requestLog } from "./middleware/request-log.js"
 import { SessionsLive } from "./sessions/handlers.js"
+import { SimulatorLive } from "./simulator/handlers.js"
 
 /**
  * Requests Node's parser refuses (request line or headers too large, bad
@@ -39,20 +40,21 @@ export interface ListenOptions {
 
 /** Every group of the API with its handlers and the auth middleware. */
 export const ApiLive = HttpApiBuilder.api(GatewayApi).pipe(
-  Layer.provide([SessionsLive, HealthLive]),
+  Layer.provide([SessionsLive, SimulatorLive, HealthLive]),
   Layer.provide(Authentication.Live)
 )
 
 /**
  * The HTTP server on `options.port` (0 → a free port; read it with
  * `serverPort`): the API, `/openapi.json`, `/docs`, the error envelope
- * everywhere and one log line per request. Given a Gateway and an
- * Authenticator. Closing the layer stops accepting connections and waits
+ * everywhere and one log line per request. Given a Gateway, its
+ * SimulatedPhone (the /simulator/v1 routes; `Gateway.layer` provides both)
+ * and an Authenticator. Closing the layer stops accepting connections and waits
  * for in-flight requests (what SIGTERM does through `NodeRuntime.runMain`).
  */
 export const serverLayer = (
   options: ListenOptions
-): Layer.Layer<HttpServer.HttpServer, ServeError, Gateway | Authenticator> =>
+): Layer.Layer<HttpServer.HttpServer, ServeError, Gateway | SimulatedPhone | Authenticator> =>
   HttpApiBuilder.serve(requestLog).pipe(
     Layer.provide(HttpApiScalar.layer({ path: "/docs" })),
     Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" })),
