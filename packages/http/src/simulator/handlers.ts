@@ -1,20 +1,13 @@
-import { HttpApi, HttpApiBuilder, type HttpServerRequest } from "@effect/platform"
+import { HttpApiBuilder, type HttpServerRequest } from "@effect/platform"
 import { Effect, Schema } from "effect"
 import { SimulatedPhone, type SimulatedPhoneError, type SessionView } from "@wa-gateway/adapters"
 import type { InvalidPhone, OrgId, SessionId } from "@wa-gateway/domain"
+import { GatewayApi } from "../api.js"
 import { CurrentPrincipal } from "../auth/principal.js"
 import { invalidJson, mapErrors, validationErrorFromParseError } from "../errors.js"
 import { requireCapability } from "../middleware/capability.js"
 import { parseSessionId, toSession } from "../sessions/handlers.js"
-import { DropConnectionRequest, simulatorCapability, SimulatorApi } from "./api.js"
-
-/**
- * The simulator group on its own, under the same API id as `GatewayApi`
- * ("wa-gateway"): the layer below is therefore exactly the `simulator` group
- * `HttpApiBuilder.api(GatewayApi)` asks for once `GatewayApi` adds
- * `SimulatorApi`, without this file depending on the whole API.
- */
-const SimulatorOnlyApi = HttpApi.make("wa-gateway").add(SimulatorApi)
+import { DropConnectionRequest, simulatorCapability } from "./api.js"
 
 /** The body of `:dropConnection` is optional: none (or an empty one) means `{}`. */
 const readDropConnection = (request: HttpServerRequest.HttpServerRequest) =>
@@ -26,7 +19,7 @@ const readDropConnection = (request: HttpServerRequest.HttpServerRequest) =>
     return yield* Schema.decodeUnknown(DropConnectionRequest)(json).pipe(Effect.mapError(validationErrorFromParseError))
   })
 
-export const SimulatorLive = HttpApiBuilder.group(SimulatorOnlyApi, "simulator", (handlers) =>
+export const SimulatorLive = HttpApiBuilder.group(GatewayApi, "simulator", (handlers) =>
   Effect.gen(function* () {
     const phone = yield* SimulatedPhone
 

@@ -1,24 +1,14 @@
-import { createServer } from "node:http"
-import { HttpApi, HttpApiBuilder, HttpServer } from "@effect/platform"
-import { NodeHttpServer } from "@effect/platform-node"
 import { Context, Effect, Exit, Layer, Logger, LogLevel, Option, Redacted, Scope } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { type EngineName, Gateway } from "@wa-gateway/adapters"
 import { OrgId } from "@wa-gateway/domain"
 import { ApiKeys } from "../auth/api-keys.js"
 import { authenticatorLayer } from "../auth/authenticator-live.js"
-import { Authentication } from "../middleware/authentication.js"
-import { envelope } from "../middleware/envelope.js"
-import { SessionsApi } from "../sessions/api.js"
-import { SessionsLive } from "../sessions/handlers.js"
-import { SimulatorApi } from "./api.js"
-import { SimulatorLive } from "./handlers.js"
+import { serverLayer, serverPort } from "../server.js"
 
-// A real server on a free port with the sessions and simulator groups, API keys, the envelope.
+// The real server on a free port, with API keys, over the simulator or an engine without a phone.
 
 const noJwt = { jwksUrl: Option.none(), issuer: Option.none(), audience: Option.none(), orgClaim: "org_id", roleClaim: "role" }
-
-const TestApi = HttpApi.make("wa-gateway").add(SessionsApi).add(SimulatorApi)
 
 interface Server {
   readonly url: string
@@ -27,19 +17,14 @@ interface Server {
 }
 
 const startServer = async (engine: EngineName): Promise<Server> => {
-  const api = HttpApiBuilder.api(TestApi).pipe(Layer.provide([SessionsLive, SimulatorLive]), Layer.provide(Authentication.Live))
-  const layer = HttpApiBuilder.serve().pipe(
-    Layer.provide(HttpApiBuilder.middleware(envelope)),
-    Layer.provide(api),
-    Layer.provideMerge(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" })),
+  const layer = serverLayer({ port: 0, host: "127.0.0.1" }).pipe(
     Layer.provideMerge(authenticatorLayer(noJwt).pipe(Layer.provideMerge(ApiKeys.Live))),
     Layer.provideMerge(Gateway.layer({ store: { _tag: "memory" }, engine })),
     Layer.provide(Logger.minimumLogLevel(LogLevel.Error))
   )
   const scope = Effect.runSync(Scope.make())
   const context = await Effect.runPromise(Layer.buildWithScope(layer, scope))
-  const address = Context.get(context, HttpServer.HttpServer).address
-  const port = address._tag === "TcpAddress" ? address.port : 0
+  const port = Effect.runSync(Effect.provide(serverPort, context))
   const apiKeys = Context.get(context, ApiKeys)
   return {
     url: `http://127.0.0.1:${port}`,
