@@ -1,0 +1,65 @@
+import { ConfigProvider, Effect, Either, LogLevel, Option } from "effect"
+import { describe, expect, it } from "vitest"
+import { loadServerConfig } from "./config.js"
+
+const load = (env: Record<string, string>) =>
+  Effect.runSync(Effect.either(Effect.withConfigProvider(loadServerConfig, ConfigProvider.fromMap(new Map(Object.entries(env))))))
+
+describe("server configuration (API.md environment table)", () => {
+  it("has the documented defaults", () => {
+    const config = load({})
+    expect(Either.isRight(config)).toBe(true)
+    if (Either.isRight(config)) {
+      expect(config.right).toMatchObject({
+        port: 8080,
+        host: "0.0.0.0",
+        dataDir: "./data",
+        engine: "baileys",
+        logLevel: LogLevel.Info
+      })
+      expect(Option.isNone(config.right.databaseUrl)).toBe(true)
+      expect(config.right.auth.orgClaim).toBe("org_id")
+    }
+  })
+
+  it("reads every variable", () => {
+    const config = load({
+      PORT: "9000",
+      HOST: "127.0.0.1",
+      DATABASE_URL: "postgres://u@db:5432/wa",
+      DATA_DIR: "/var/lib/wa",
+      WA_ENGINE: "simulator",
+      LOG_LEVEL: "debug",
+      AUTH_JWT_ORG_CLAIM: "tenant"
+    })
+    expect(Either.getOrThrow(config)).toMatchObject({
+      port: 9000,
+      host: "127.0.0.1",
+      databaseUrl: Option.some("postgres://u@db:5432/wa"),
+      dataDir: "/var/lib/wa",
+      engine: "simulator",
+      logLevel: LogLevel.Debug,
+      auth: { orgClaim: "tenant" }
+    })
+  })
+
+  it("treats an empty DATABASE_URL as unset", () => {
+    expect(Option.isNone(Either.getOrThrow(load({ DATABASE_URL: "" })).databaseUrl)).toBe(true)
+  })
+
+  it.each([
+    ["PORT", "not-a-port"],
+    ["PORT", "70000"],
+    ["WA_ENGINE", "telegram"],
+    ["DATABASE_URL", "mysql://localhost/db"],
+    ["LOG_LEVEL", "loud"],
+    ["AUTH_JWKS_URL", "not a url"]
+  ])("refuses %s=%s with a message naming the variable", (variable, value) => {
+    const config = load({ [variable]: value })
+    expect(Either.isLeft(config)).toBe(true)
+    if (Either.isLeft(config)) {
+      expect(config.left.message).toMatch(/^invalid configuration: /)
+      expect(config.left.message).toContain(variable)
+    }
+  })
+})

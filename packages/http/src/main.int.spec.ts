@@ -1,0 +1,87 @@
+import { type ChildProcess, spawn } from "node:child_process"
+import { mkdtempSync, rmSync } from "node:fs"
+import { createServer } from "node:net"
+import { tmpdir } from "node:os"
+import { join, resolve } from "node:path"
+import { afterAll, describe, expect, it } from "vitest"
+
+// The standalone entry point as a real process: `node --import tsx src/main.ts`
+// from the repository root (its tsconfig maps @wa-gateway/* to the sources).
+
+const root = resolve(import.meta.dirname, "../../..")
+const dataDirs: Array<string> = []
+afterAll(() => {
+  for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true })
+})
+
+const freePort = () =>
+  new Promise<number>((done, fail) => {
+    const probe = createServer()
+    probe.once("error", fail)
+    probe.listen(0, "127.0.0.1", () => {
+      const address = probe.address()
+      const port = typeof address === "object" && address !== null ? address.port : 0
+      probe.close(() => done(port))
+    })
+  })
+
+interface Run {
+  readonly child: ChildProcess
+  readonly output: () => string
+  readonly exit: Promise<number | null>
+}
+
+const start = (env: Record<string, string>): Run => {
+  let output = ""
+  const child = spawn(process.execPath, ["--import", "tsx", "packages/http/src/main.ts"], {
+    cwd: root,
+    env: { PATH: process.env["PATH"] ?? "", ...env },
+    stdio: ["ignore", "pipe", "pipe"]
+  })
+  child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")))
+  child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")))
+  const exit = new Promise<number | null>((done) => child.once("exit", (code) => done(code)))
+  return { child, output: () => output, exit }
+}
+
+const waitForHealth = async (port: number, run: Run) => {
+  for (let attempt = 0; attempt < 300; attempt++) {
+    if (run.child.exitCode !== null) throw new Error(`exited early:\n${run.output()}`)
+    const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false)
+    if (ok) return
+    await new Promise((wait) => setTimeout(wait, 200))
+  }
+  throw new Error(`not healthy in time:\n${run.output()}`)
+}
+
+describe("the standalone server process", () => {
+  it("serves on the embedded store with the simulator, prints a first key, logs JSON, and exits 0 on SIGTERM", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "wa-gateway-main-"))
+    dataDirs.push(dataDir)
+    const port = await freePort()
+    const run = start({ PORT: String(port), HOST: "127.0.0.1", DATA_DIR: dataDir, WA_ENGINE: "simulator" })
+    await waitForHealth(port, run)
+
+    const key = /wag_[A-Za-z0-9_-]{43}/.exec(run.output())?.[0]
+    expect(key, run.output()).toBeDefined()
+    const created = await fetch(`http://127.0.0.1:${port}/api/v1/sessions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}` }
+    })
+    expect(created.status).toBe(201)
+    expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200)
+
+    run.child.kill("SIGTERM")
+    expect(await run.exit).toBe(0)
+    const lines = run.output().trim().split("\n")
+    for (const line of lines) expect(() => JSON.parse(line), line).not.toThrow()
+    expect(lines.some((line) => JSON.parse(line).message === "request")).toBe(true)
+  }, 120_000)
+
+  // Each variable's rule is in config.unit.spec.ts; this checks the process reports it and exits 1.
+  it("refuses an invalid configuration with a clear message and exit code 1", async () => {
+    const run = start({ PORT: "not-a-port", DATA_DIR: join(tmpdir(), "wa-gateway-never-created") })
+    expect(await run.exit).toBe(1)
+    expect(run.output()).toMatch(/invalid configuration: PORT: /)
+  }, 60_000)
+})
