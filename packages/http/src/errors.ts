@@ -1,5 +1,5 @@
 import { HttpApiSchema, HttpServerResponse } from "@effect/platform"
-import { Cause, Effect, ParseResult, Schema } from "effect"
+import { Effect, ParseResult, Schema } from "effect"
 import type {
   AlreadyPaired,
   ConcurrencyConflict,
@@ -250,8 +250,18 @@ export const toApiError = <E extends MappableError>(error: E): ToApiError<E> =>
   // The table is checked entry by entry above; this lookup only restores the per-tag type.
   (mapping[error._tag] as unknown as (error: E) => ToApiError<E>)(error)
 
-const isServerSide = (error: MappableError): boolean =>
-  error._tag === "StoreUnavailable" || error._tag === "EngineUnavailable" || error._tag === "EngineNotImplemented"
+/** The internal reason of a server-side failure, for the log only; `undefined` for a client's mistake. */
+const serverSideReason = (error: MappableError): string | undefined => {
+  switch (error._tag) {
+    case "StoreUnavailable":
+    case "EngineUnavailable":
+      return error.message
+    case "EngineNotImplemented":
+      return `not implemented: ${error.operation}`
+    default:
+      return undefined
+  }
+}
 
 /**
  * Maps the internal failures of an effect to the envelope. Server-side
@@ -261,8 +271,12 @@ const isServerSide = (error: MappableError): boolean =>
 export const mapErrors = <A, E extends MappableError, R>(
   effect: Effect.Effect<A, E, R>
 ): Effect.Effect<A, ToApiError<E>, R> =>
-  Effect.catchAll(effect, (error: E) =>
-    Effect.zipRight(
-      isServerSide(error) ? Effect.logWarning("request failed on the server side", Cause.fail(error)) : Effect.void,
+  Effect.catchAll(effect, (error: E) => {
+    const reason = serverSideReason(error)
+    return Effect.zipRight(
+      reason === undefined
+        ? Effect.void
+        : Effect.logWarning("request failed on the server side").pipe(Effect.annotateLogs({ error: error._tag, reason })),
       Effect.fail(toApiError(error))
-    ))
+    )
+  })

@@ -67,7 +67,8 @@ describe("when the store or the code fails", () => {
     expect(reply.text).not.toContain("ECONNREFUSED")
     expect(error.details).toEqual({})
     const requestId = reply.headers.get("x-request-id")
-    expect(logs.some((entry) => entry.annotations["requestId"] === requestId && entry.cause.includes("ECONNREFUSED"))).toBe(true)
+    const logged = logs.find((entry) => entry.annotations["requestId"] === requestId && entry.level === "WARN")
+    expect(logged?.annotations).toMatchObject({ error: "StoreUnavailable", reason: "connect ECONNREFUSED 127.0.0.1:5432" })
   })
 
   it("answers a defect 500 internal, generic, with the cause logged under the request id", async () => {
@@ -144,5 +145,55 @@ describe("shutdown", () => {
     expect(reply.status).toBe(200)
     expect(wire(Session, reply).sessionId).toBe(created.sessionId)
     await expect(fetch(`${server.baseUrl}/healthz`)).rejects.toThrow()
+  })
+})
+
+describe("when the store is down during authentication", () => {
+  let server: TestServer
+  beforeAll(async () => {
+    server = await startTestServer({
+      authenticator: { authenticate: () => Effect.fail(new StoreUnavailable({ message: "connect ECONNREFUSED" })) }
+    })
+  })
+  afterAll(() => server.close())
+
+  it("answers 503 unavailable, not 401", async () => {
+    const reply = await call(server, "GET", "/api/v1/sessions", { token: "wag_anything" })
+    expectEnvelope(reply, 503, "unavailable")
+    expect(reply.text).not.toContain("ECONNREFUSED")
+  })
+
+  it("still answers a missing token 401 without asking the store", async () => {
+    expectEnvelope(await call(server, "GET", "/api/v1/sessions"), 401, "unauthorized")
+  })
+})
+
+describe("on an engine that is not available (WA_ENGINE=baileys in this build)", () => {
+  let server: TestServer
+  let key: string
+  let sessionId: string
+  beforeAll(async () => {
+    server = await startTestServer({ engine: "baileys" })
+    key = await server.apiKey("org-a", ["read", "manage"])
+    sessionId = wire(Session, await call(server, "POST", "/api/v1/sessions", { token: key })).sessionId
+  })
+  afterAll(() => server.close())
+
+  it("answers pairing 501 not_implemented, never a crash", async () => {
+    expectEnvelope(await call(server, "GET", `/api/v1/sessions/${sessionId}/qr`, { token: key }), 501, "not_implemented")
+    expectEnvelope(
+      await call(server, "POST", `/api/v1/sessions/${sessionId}:requestPairingCode`, { token: key, body: { phone: "628123456789" } }),
+      501,
+      "not_implemented"
+    )
+    expectEnvelope(await call(server, "POST", `/simulator/v1/sessions/${sessionId}:unlink`, { token: key }), 501, "not_implemented")
+  })
+
+  it("still serves what needs no engine", async () => {
+    expect((await call(server, "GET", `/api/v1/sessions/${sessionId}`, { token: key })).status).toBe(200)
+    expect((await call(server, "GET", `/api/v1/sessions/${sessionId}/events`, { token: key })).status).toBe(200)
+    expectEnvelope(await call(server, "GET", `/api/v1/sessions/${sessionId}/me`, { token: key }), 404, "not_found")
+    expectEnvelope(await call(server, "POST", `/api/v1/sessions/${sessionId}:logout`, { token: key }), 400, "validation_error")
+    expect((await call(server, "DELETE", `/api/v1/sessions/${sessionId}`, { token: key })).status).toBe(204)
   })
 })

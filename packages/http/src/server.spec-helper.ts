@@ -1,7 +1,8 @@
 import { Cause, Context, Effect, Exit, HashMap, Layer, LogLevel, Logger, Option, Redacted, Schema, Scope } from "effect"
-import { Gateway, SimulatedPhone } from "@wa-gateway/adapters"
+import { type EngineName, Gateway, SimulatedPhone } from "@wa-gateway/adapters"
 import { type OrgId, OrgId as OrgIdSchema } from "@wa-gateway/domain"
 import { ApiKeys } from "./auth/api-keys.js"
+import { Authenticator } from "./auth/authenticator.js"
 import { authenticatorLayer } from "./auth/authenticator-live.js"
 import { type ErrorCode, ErrorResponse } from "./errors.js"
 import { serverLayer, serverPort } from "./server.js"
@@ -33,6 +34,10 @@ export interface LogEntry {
 }
 
 export interface TestServerOptions {
+  /** `simulator` unless set; `baileys` is the not-implemented engine in this build. */
+  readonly engine?: EngineName
+  /** Replaces the real (API-key) authenticator. */
+  readonly authenticator?: Context.Tag.Service<Authenticator>
   /** Replaces parts of the real gateway (e.g. a failing `ready`). */
   readonly gateway?: (real: Context.Tag.Service<Gateway>) => Context.Tag.Service<Gateway>
   /** Receives every log entry (all levels) instead of the console. */
@@ -57,13 +62,17 @@ const capture = (logs: Array<LogEntry>) =>
   )
 
 export const startTestServer = async (options: TestServerOptions = {}): Promise<TestServer> => {
-  const real = Gateway.layer({ store: { _tag: "memory" }, engine: "simulator" })
+  const real = Gateway.layer({ store: { _tag: "memory" }, engine: options.engine ?? "simulator" })
   const override = options.gateway
   const gateway = override === undefined
     ? real
     : Layer.merge(real, Layer.effect(Gateway, Effect.map(Gateway, override)).pipe(Layer.provide(real)))
   const layer = serverLayer({ port: 0, host: "127.0.0.1" }).pipe(
-    Layer.provideMerge(authenticatorLayer(noJwt).pipe(Layer.provideMerge(ApiKeys.Live))),
+    Layer.provideMerge(
+      options.authenticator === undefined
+        ? authenticatorLayer(noJwt).pipe(Layer.provideMerge(ApiKeys.Live))
+        : Layer.merge(Layer.succeed(Authenticator, options.authenticator), ApiKeys.Live)
+    ),
     Layer.provideMerge(gateway),
     Layer.provide(options.logs === undefined ? Logger.minimumLogLevel(LogLevel.Warning) : capture(options.logs))
   )
