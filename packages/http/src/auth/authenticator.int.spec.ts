@@ -1,8 +1,8 @@
-import { describe, expect, it } from "@effect/vitest"
+import { afterEach, describe, expect, it, vi } from "@effect/vitest"
 import { Effect, Either, Layer, Option, Redacted } from "effect"
 import { OrgId } from "@wa-gateway/domain"
 import { ApiKeyStoreMemory } from "@wa-gateway/adapters"
-import { testJwtIssuer, type TestJwtIssuer } from "@wa-gateway/testkit"
+import { startTestJwtIssuer, testJwtIssuer, type TestJwtIssuer } from "@wa-gateway/testkit"
 import { ApiKeys } from "./api-keys.js"
 import type { AuthSettings } from "./auth-config.js"
 import { Authenticator } from "./authenticator.js"
@@ -124,4 +124,48 @@ describe("Authenticator", () => {
         }
       }))
     }))
+})
+
+describe("Authenticator with the production JWKS cooldown", () => {
+  // Only Date is faked: jose's cache clock moves, the network stays real.
+  afterEach(() => {
+    vi.useRealTimers()
+  })
+
+  it("a key published after the last fetch is accepted 30 s after that fetch, and not refetched for before", async () => {
+    const issuer = await startTestJwtIssuer()
+    try {
+      vi.useFakeTimers({ toFake: ["Date"], now: Date.now() })
+      const start = Date.now()
+      const known = await issuer.mint({ org: "acme", role: "owner" })
+      const kid = await issuer.addKey({ publish: false })
+      const fresh = await issuer.mint({ org: "acme", role: "owner", kid })
+      const results = await Effect.runPromise(withAuthenticator(issuer, {}, Effect.gen(function* () {
+        const first = yield* authenticate(known)
+        issuer.publishKey(kid)
+        vi.setSystemTime(start + 29_000)
+        const early = yield* authenticate(fresh)
+        const fetchesBefore = issuer.jwksFetches
+        vi.setSystemTime(start + 30_001)
+        const late = yield* authenticate(fresh)
+        return { first, early, fetchesBefore, late }
+      })))
+      expect(Either.isRight(results.first)).toBe(true)
+      expect(Either.isLeft(results.early)).toBe(true)
+      expect(results.fetchesBefore).toBe(1)
+      expect(Either.getOrThrow(results.late).orgId).toBe("acme")
+      expect(issuer.jwksFetches).toBe(2)
+    } finally {
+      vi.useRealTimers()
+      await issuer.close()
+    }
+  })
+
+  it("an unreachable JWKS makes the token unverifiable (401), not a crash", async () => {
+    const issuer = await startTestJwtIssuer()
+    const token = await issuer.mint({ org: "acme", role: "owner" })
+    await issuer.close()
+    const result = await Effect.runPromise(withAuthenticator(issuer, {}, authenticate(token)))
+    expect(Either.isLeft(result)).toBe(true)
+  })
 })
