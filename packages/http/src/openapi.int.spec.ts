@@ -87,6 +87,11 @@ describe("the generated OpenAPI document", () => {
     }
   })
 
+  it("marks the create body optional and the pairing-code body required", () => {
+    expect(operation("/api/v1/sessions", "post")["requestBody"]).toMatchObject({ required: false })
+    expect(operation("/api/v1/sessions/{session}:requestPairingCode", "post")["requestBody"]).toMatchObject({ required: true })
+  })
+
   it("documents the QR as JSON or PNG and the session path parameter", () => {
     const qr = operation("/api/v1/sessions/{session}/qr", "get")
     const content = ((qr["responses"] as Json)["200"] as Json)["content"] as Json

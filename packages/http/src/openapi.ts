@@ -93,3 +93,9 @@ const errorResponseJsonSchema: Json = {
   },
   additionalProperties: false
 }
+
+/** For an endpoint whose body may be left out (read as `{}`): the generator always marks it required. */
+export const optionalRequestBody = (operation: Record<string, unknown>): Record<string, unknown> => {
+  const body = operation["requestBody"]
+  return isObject(body) ? { ...operation, requestBody: { ...body, required: false } } : operation
+}

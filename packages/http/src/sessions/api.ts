@@ -11,6 +11,7 @@ import {
   ValidationErrorResponse
 } from "../errors.js"
 import { Authentication } from "../middleware/authentication.js"
+import { optionalRequestBody } from "../openapi.js"
 
 // The sessions resource of spec/API.md. These schemas are the contract: the
 // OpenAPI document is generated from them.
@@ -175,6 +176,7 @@ export class SessionsApi extends HttpApiGroup.make("sessions")
       .addSuccess(Session, { status: 201 })
       .addError(ValidationErrorResponse)
       .annotate(OpenApi.Summary, "Create a session")
+      .annotate(OpenApi.Transform, optionalRequestBody)
       .annotate(
         OpenApi.Description,
         "Creates an `unpaired` session. Requires `manage`. The body is optional: no body (or an empty one) is `{}`. Unknown fields are 400."
