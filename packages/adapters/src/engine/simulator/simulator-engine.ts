@@ -59,6 +59,8 @@ const make = (options: SimulatorOptions) =>
           const now = yield* Clock.currentTimeMillis
           yield* Effect.sleep(Duration.millis(Math.max(0, link.challenge.expiresAt.getTime() - now)))
           const finished = yield* serialized(Effect.gen(function* () {
+            // Linked, restarted or forgotten while this fiber slept: not this watch's pairing any more.
+            if (links.get(sessionId) !== link) return true
             const at = yield* Clock.currentTimeMillis
             if (at >= link.deadline || link.challenge._tag === "Code") {
               links.delete(sessionId)
