@@ -13,6 +13,10 @@ export default defineConfig({
     root: fileURLToPath(new URL(".", import.meta.url)),
     include: ["src/**/*.spec.ts"],
     environment: "node",
-    testTimeout: 30_000
+    testTimeout: 30_000,
+    // The domain has no module state to leak between files; sharing the module
+    // graph saves re-importing effect for every file on every mutant.
+    isolate: false,
+    setupFiles: ["./vitest.mutation-setup.ts"]
   }
 })
