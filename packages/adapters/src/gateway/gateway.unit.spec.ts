@@ -1,6 +1,9 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, TestClock } from "effect"
-import { OrgId, type SessionId } from "@wa-gateway/domain"
+import { Effect, Layer, TestClock } from "effect"
+import { EngineUnavailable, OrgId, SessionEngine, type SessionId, SessionService } from "@wa-gateway/domain"
+import { SessionSupervisor } from "../engine/session-supervisor.js"
+import { simulatorEngineLayer } from "../engine/simulator/simulator-engine.js"
+import { MemoryStores } from "../store/stores.js"
 import { Gateway } from "./gateway.js"
 import { SimulatedPhone } from "./simulated-phone.js"
 
@@ -13,6 +16,17 @@ const onSimulator = <A, E>(effect: Effect.Effect<A, E, Gateway | SimulatedPhone>
 
 const onBaileysStub = <A, E>(effect: Effect.Effect<A, E, Gateway | SimulatedPhone>) =>
   Effect.provide(effect, Gateway.layer({ store: { _tag: "memory" }, engine: "baileys" }))
+
+/** The simulator, except that unlinking on WhatsApp fails (network down). */
+const onEngineThatCannotLogOut = <A, E>(effect: Effect.Effect<A, E, Gateway | SimulatedPhone>) => {
+  const engine = Layer.effect(
+    SessionEngine,
+    Effect.map(SessionEngine, (real) => ({ ...real, logout: () => Effect.fail(new EngineUnavailable({ message: "network down" })) }))
+  ).pipe(Layer.provideMerge(simulatorEngineLayer({ seed: 1 })))
+  const domain = Layer.provideMerge(SessionService.Live, MemoryStores)
+  const supervised = Layer.provideMerge(SessionSupervisor.Live, Layer.merge(domain, engine))
+  return Effect.provide(effect, Layer.provideMerge(Layer.merge(Gateway.Live, SimulatedPhone.Live), supervised))
+}
 
 const eventsOf = (sessionId: SessionId) =>
   Effect.flatMap(Gateway, (g) =>
@@ -232,5 +246,14 @@ describe("Gateway", () => {
       const second = yield* gateway.list(acme, { pageSize: 2, after: { createdAt: last.createdAt, sessionId: last.sessionId } })
       expect(second.sessions.map((s) => s.sessionId)).toEqual([ids[0]])
       expect(second.hasMore).toBe(false)
+    })))
+
+  it.effect("a logout the engine cannot carry out leaves the session paired, and says why", () =>
+    onEngineThatCannotLogOut(Effect.gen(function* () {
+      const gateway = yield* Gateway
+      const sessionId = yield* paired
+      expect(yield* Effect.flip(gateway.logout(acme, sessionId))).toMatchObject({ _tag: "EngineUnavailable" })
+      expect(yield* gateway.get(acme, sessionId)).toMatchObject({ status: "paired", connected: true })
+      expect((yield* eventsOf(sessionId)).map((e) => e._tag)).toEqual(["SessionCreated", "PairingStarted", "SessionPaired"])
     })))
 })
