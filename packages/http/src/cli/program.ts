@@ -78,7 +78,7 @@ const revoke = Command.make("revoke", { id: Args.text({ name: "id" }).pipe(Args.
 ).pipe(Command.withDescription("revoke an API key; requests with it get 401 from then on"))
 
 const apiKeys = Command.make("api-keys").pipe(
-  Command.withDescription("manage API keys"),
+  Command.withDescription("manage API keys (embedded PGlite store: stop the server first, PGlite serves one process at a time)"),
   Command.withSubcommands([create, list, revoke])
 )
 
