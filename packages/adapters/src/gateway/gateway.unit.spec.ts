@@ -256,4 +256,13 @@ describe("Gateway", () => {
       expect(yield* gateway.get(acme, sessionId)).toMatchObject({ status: "paired", connected: true })
       expect((yield* eventsOf(sessionId)).map((e) => e._tag)).toEqual(["SessionCreated", "PairingStarted", "SessionPaired"])
     })))
+
+  it.effect("concurrent QR requests for one session start one pairing and show the same QR", () =>
+    onSimulator(Effect.gen(function* () {
+      const gateway = yield* Gateway
+      const { sessionId } = yield* created
+      const qrs = yield* Effect.all(Array.from({ length: 8 }, () => gateway.qr(acme, sessionId)), { concurrency: "unbounded" })
+      expect(new Set(qrs.map((q) => q.qr)).size).toBe(1)
+      expect((yield* eventsOf(sessionId)).map((e) => e._tag)).toEqual(["SessionCreated", "PairingStarted"])
+    })))
 })
