@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Layer, TestClock } from "effect"
+import { type Context, Effect, Layer, TestClock } from "effect"
 import { EngineUnavailable, OrgId, SessionEngine, type SessionId, SessionService } from "@wa-gateway/domain"
 import { SessionSupervisor } from "../engine/session-supervisor.js"
 import { simulatorEngineLayer } from "../engine/simulator/simulator-engine.js"
@@ -17,16 +17,26 @@ const onSimulator = <A, E>(effect: Effect.Effect<A, E, Gateway | SimulatedPhone>
 const onBaileysStub = <A, E>(effect: Effect.Effect<A, E, Gateway | SimulatedPhone>) =>
   Effect.provide(effect, Gateway.layer({ store: { _tag: "memory" }, engine: "baileys" }))
 
-/** The simulator, except that unlinking on WhatsApp fails (network down). */
-const onEngineThatCannotLogOut = <A, E>(effect: Effect.Effect<A, E, Gateway | SimulatedPhone>) => {
-  const engine = Layer.effect(
-    SessionEngine,
-    Effect.map(SessionEngine, (real) => ({ ...real, logout: () => Effect.fail(new EngineUnavailable({ message: "network down" })) }))
-  ).pipe(Layer.provideMerge(simulatorEngineLayer({ seed: 1 })))
+/** The simulator with some operations replaced. */
+const onAlteredSimulator = (alter: (real: Context.Tag.Service<SessionEngine>) => Partial<Context.Tag.Service<SessionEngine>>) =>
+<A, E>(effect: Effect.Effect<A, E, Gateway | SimulatedPhone>) => {
+  const engine = Layer.effect(SessionEngine, Effect.map(SessionEngine, (real) => ({ ...real, ...alter(real) }))).pipe(
+    Layer.provideMerge(simulatorEngineLayer({ seed: 1 }))
+  )
   const domain = Layer.provideMerge(SessionService.Live, MemoryStores)
   const supervised = Layer.provideMerge(SessionSupervisor.Live, Layer.merge(domain, engine))
   return Effect.provide(effect, Layer.provideMerge(Layer.merge(Gateway.Live, SimulatedPhone.Live), supervised))
 }
+
+/** Unlinking on WhatsApp fails (network down). */
+const onEngineThatCannotLogOut = onAlteredSimulator(() => ({
+  logout: () => Effect.fail(new EngineUnavailable({ message: "network down" }))
+}))
+
+/** Starting a pairing takes a moment, as on a real socket, so concurrent callers interleave. */
+const onSlowPairingEngine = onAlteredSimulator((real) => ({
+  startPairing: (sessionId, request) => Effect.zipRight(Effect.yieldNow(), real.startPairing(sessionId, request))
+}))
 
 const eventsOf = (sessionId: SessionId) =>
   Effect.flatMap(Gateway, (g) =>
@@ -258,7 +268,7 @@ describe("Gateway", () => {
     })))
 
   it.effect("concurrent QR requests for one session start one pairing and show the same QR", () =>
-    onSimulator(Effect.gen(function* () {
+    onSlowPairingEngine(Effect.gen(function* () {
       const gateway = yield* Gateway
       const { sessionId } = yield* created
       const qrs = yield* Effect.all(Array.from({ length: 8 }, () => gateway.qr(acme, sessionId)), { concurrency: "unbounded" })
