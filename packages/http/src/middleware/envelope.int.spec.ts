@@ -1,5 +1,6 @@
 import { request as httpRequest } from "node:http"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { ErrorResponse } from "../errors.js"
 import { Session } from "../sessions/api.js"
 import { call, expectEnvelope, type Reply, startTestServer, type TestServer, wire } from "../server.spec-helper.js"
 import { BODY_LIMIT_BYTES } from "./envelope.js"
@@ -19,7 +20,7 @@ afterAll(() => server.close())
 const expectClientError = (reply: Reply) => {
   expect(reply.status, reply.text).toBeGreaterThanOrEqual(400)
   expect(reply.status, reply.text).toBeLessThan(500)
-  expectEnvelope(reply, reply.status, (reply.body as { error: { code: "not_found" } }).error.code)
+  expectEnvelope(reply, reply.status, wire(ErrorResponse, reply).error.code)
 }
 
 /** A raw request, for paths fetch would normalize and bodies it would not send. */
