@@ -17,6 +17,8 @@ const sessionColumns = [
   "session_id", "org_id", "name", "status", "phone_number", "wa_jid", "wa_lid", "push_name", "created_at", "updated_at", "version"
 ] as const
 
+const failure = "the event store is unavailable"
+
 const eventColumns = sql`global_position::text as position, stream_id, stream_version, org_id, type, data, occurred_at`
 
 /**
@@ -96,7 +98,7 @@ const make = (db: Kysely<Database>): Context.Tag.Service<EventStore> => {
         Effect.catchAll((cause): Effect.Effect<never, VersionConflict | StoreUnavailable> =>
           isUniqueViolation(cause, STREAM_VERSION_CONSTRAINT)
             ? Effect.fail(conflict(request))
-            : failUnavailable("the event store is unavailable", cause))
+            : failUnavailable(failure, cause))
       )
       if (result.rows.length === 0) return yield* Effect.fail(conflict(request))
       const lastPosition = result.rows.reduce((max, row) => {
@@ -107,7 +109,7 @@ const make = (db: Kysely<Database>): Context.Tag.Service<EventStore> => {
     })
 
   const readStream = (streamId: string) =>
-    query(() => sql`select ${eventColumns} from events where stream_id = ${streamId} order by stream_version`.execute(db)).pipe(
+    query(() => sql`select ${eventColumns} from events where stream_id = ${streamId} order by stream_version`.execute(db), failure).pipe(
       Effect.flatMap((result) => Effect.forEach(result.rows, decodeStoredEvent))
     )
 
@@ -120,11 +122,12 @@ const make = (db: Kysely<Database>): Context.Tag.Service<EventStore> => {
         where global_position > ${after.toString()}::bigint
           and transaction_id < pg_snapshot_xmin(pg_current_snapshot())
         order by global_position
-        limit ${Math.max(0, Math.floor(limit))}::integer`.execute(db)
+        limit ${Math.max(0, Math.floor(limit))}::integer`.execute(db),
+      failure
     ).pipe(Effect.flatMap((result) => Effect.forEach(result.rows, decodeStoredEvent)))
 
   const getSession = (sessionId: string) =>
-    query(() => db.selectFrom("sessions").select(sessionColumns).where("session_id", "=", sessionId).executeTakeFirst()).pipe(
+    query(() => db.selectFrom("sessions").select(sessionColumns).where("session_id", "=", sessionId).executeTakeFirst(), failure).pipe(
       Effect.flatMap((row) => row === undefined ? Effect.succeed(Option.none()) : Effect.map(decodeSessionRow(row), Option.some))
     )
 
@@ -136,7 +139,7 @@ const make = (db: Kysely<Database>): Context.Tag.Service<EventStore> => {
         q = q.where(({ eb, refTuple, tuple }) => eb(refTuple("created_at", "session_id"), "<", tuple(after.createdAt, after.sessionId)))
       }
       return q.orderBy("created_at", "desc").orderBy("session_id", "desc").limit(request.pageSize + 1).execute()
-    }).pipe(
+    }, failure).pipe(
       // One row more than the page tells whether another page follows.
       Effect.flatMap((rows) =>
         Effect.map(Effect.forEach(rows.slice(0, request.pageSize), decodeSessionRow), (sessions) => ({
@@ -154,9 +157,10 @@ const make = (db: Kysely<Database>): Context.Tag.Service<EventStore> => {
     sessionsInStatus: (status) =>
       query(() =>
         db.selectFrom("sessions").select(sessionColumns).where("status", "=", status)
-          .orderBy("created_at").orderBy("session_id").execute()
+          .orderBy("created_at").orderBy("session_id").execute(),
+        failure
       ).pipe(Effect.flatMap((rows) => Effect.forEach(rows, decodeSessionRow))),
-    ping: Effect.asVoid(query(() => sql`select 1`.execute(db), "the event store is unavailable"))
+    ping: Effect.asVoid(query(() => sql`select 1`.execute(db), failure))
   }
 }
 

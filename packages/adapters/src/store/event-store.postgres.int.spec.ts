@@ -1,4 +1,4 @@
-import { describe, expect, it, layer } from "@effect/vitest"
+import { describe, expect, it } from "@effect/vitest"
 import {
   CompletePairing,
   DeleteSession,
@@ -18,15 +18,11 @@ import {
   PhoneNumber
 } from "@wa-gateway/domain"
 import { Context, Effect, Either, Layer } from "effect"
-import { sql } from "kysely"
 import pg from "pg"
-import { AuthStateStore } from "./auth-state-store.js"
-import { ApiKeyStore } from "./api-key-store.js"
 import { appendRequest, created, newOrg } from "./event-store.contract.spec-helper.js"
 import { EventStoreSql } from "./event-store-sql.js"
 import { SqlDatabase } from "./sql-database.js"
-import { SqlStores } from "./stores.js"
-import { databaseUrl, freshSchema, pgliteTestDatabase, randomSessionId } from "./test-database.spec-helper.js"
+import { databaseUrl, freshSchema, randomSessionId } from "./test-database.spec-helper.js"
 
 const identity = new WaIdentity({
   phoneNumber: PhoneNumber.make("6281399998888"),
@@ -157,67 +153,4 @@ describe("EventStore on PostgreSQL, across connections", () => {
       const afterCommit = yield* store.readAll(earlyPosition - 1n, 100)
       expect(afterCommit.map((e) => [e.streamId, e.position])).toEqual([[early, earlyPosition], [late, committed.lastPosition]])
     }), { timeout: 60_000 })
-})
-
-
-/** Every row of every table of the store's schema, as text. */
-const everyTableAsText = Effect.flatMap(SqlDatabase, ({ db }) =>
-  Effect.promise(async () => {
-    const tables = await sql<{ table_name: string }>`
-      select table_name from information_schema.tables where table_schema = current_schema()`.execute(db)
-    expect(tables.rows.map((t) => t.table_name)).toEqual(expect.arrayContaining(["events", "sessions", "wa_auth", "api_keys"]))
-    const texts = await Promise.all(tables.rows.map(({ table_name }) =>
-      sql<{ text: string | null }>`select string_agg(t::text, ' ') as text from ${sql.table(table_name)} t`.execute(db)))
-    return texts.map((r) => r.rows[0]?.text ?? "").join("\n")
-  }))
-
-const personalData = [identity.phoneNumber, identity.waJid, identity.waLid ?? "", identity.pushName ?? ""]
-
-const erasureSuite = (name: string, database: Layer.Layer<SqlDatabase, unknown>) =>
-  layer(Layer.provideMerge(Layer.provideMerge(SessionService.Live, SqlStores), database), { excludeTestServices: true, timeout: "120 seconds" })(
-    name,
-    (it) => {
-      it.effect("after delete no table holds the session's phone number, JIDs, push name or auth state", () =>
-        Effect.gen(function* () {
-          const service = yield* SessionService
-          const auth = yield* AuthStateStore
-          const apiKeys = yield* ApiKeyStore
-          const org = newOrg()
-          const other = new WaIdentity({ phoneNumber: PhoneNumber.make("447700900123"), waJid: "447700900123@s.whatsapp.net", waLid: null, pushName: "Kept" })
-
-          const session = yield* service.create(org, "support")
-          yield* service.execute(org, session.sessionId, new StartPairing({ method: "code", phone: identity.phoneNumber }))
-          yield* service.execute(org, session.sessionId, new CompletePairing({ identity }))
-          yield* auth.set(session.sessionId, [
-            { category: "creds", keyId: "", value: { me: { id: identity.waJid, lid: identity.waLid, name: identity.pushName } } },
-            { category: "session", keyId: identity.waJid, value: { record: "x" } }
-          ])
-          const kept = yield* service.create(org, "sales")
-          yield* service.execute(org, kept.sessionId, new StartPairing({ method: "qr" }))
-          yield* service.execute(org, kept.sessionId, new CompletePairing({ identity: other }))
-          yield* auth.set(kept.sessionId, [{ category: "creds", keyId: "", value: { me: { id: other.waJid } } }])
-          yield* apiKeys.insert({ id: `key_${org}`, orgId: org, keyHash: `hash_${org}`, capabilities: ["read"], label: null, createdAt: new Date() })
-
-          const before = yield* everyTableAsText
-          expect(personalData.filter((p) => before.includes(p))).toEqual(personalData)
-
-          yield* service.execute(org, session.sessionId, new DeleteSession())
-
-          const after = yield* everyTableAsText
-          expect(personalData.filter((p) => after.includes(p))).toEqual([])
-          expect((yield* auth.get(session.sessionId, "creds", [""])).size).toBe(0)
-          expect((yield* auth.get(session.sessionId, "session", [identity.waJid])).size).toBe(0)
-          const authRows = yield* Effect.flatMap(SqlDatabase, ({ db }) =>
-            Effect.promise(() => db.selectFrom("wa_auth").select("key_id").where("session_id", "=", session.sessionId).execute()))
-          expect(authRows).toEqual([])
-          // The other session of the org keeps its data.
-          expect(after).toContain(other.waJid)
-          expect((yield* auth.get(kept.sessionId, "creds", [""])).size).toBe(1)
-        }))
-    }
-  )
-
-describe("erasure", () => {
-  erasureSuite("on PostgreSQL", Layer.unwrapScoped(Effect.map(freshSchema, (schema) => SqlDatabase.postgres({ url: databaseUrl, schema }))))
-  erasureSuite("on PGlite", pgliteTestDatabase)
 })

@@ -18,7 +18,7 @@ import * as fc from "fast-check"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { EventStoreMemory } from "./event-store-memory.js"
 import { EventStoreSql } from "./event-store-sql.js"
-import { pgliteTestDatabase, postgresTestDatabase, randomSuffix } from "./test-database.spec-helper.js"
+import { closeFilePglite, pgliteTestDatabase, postgresTestDatabase, randomSuffix } from "./test-database.spec-helper.js"
 
 // The session state machine of DESIGN §2, driven through SessionService on
 // each store by random command sequences; after every step the real system
@@ -159,7 +159,7 @@ const commandsArb = fc.commands(
     ...Array.from({ length: 4 }, () => fc.tuple(slotArb, sessionCommandArb).map(([slot, command]) => new ExecuteCommand(slot, command, false))),
     fc.tuple(slotArb, sessionCommandArb).map(([slot, command]) => new ExecuteCommand(slot, command, true))
   ],
-  { maxCommands: 30, size: "max" }
+  { maxCommands: 25, size: "max" }
 )
 
 const modelSuite = (name: string, store: Layer.Layer<EventStore, StoreUnavailable>, numRuns: number) =>
@@ -195,6 +195,8 @@ const modelSuite = (name: string, store: Layer.Layer<EventStore, StoreUnavailabl
     }, 60_000)
   })
 
+afterAll(closeFilePglite)
+
 modelSuite("in memory", EventStoreMemory, 100)
-modelSuite("on PostgreSQL", Layer.provide(EventStoreSql, postgresTestDatabase()), 30)
-modelSuite("on PGlite", Layer.provide(EventStoreSql, pgliteTestDatabase), 15)
+modelSuite("on PostgreSQL", Layer.provide(EventStoreSql, postgresTestDatabase()), 20)
+modelSuite("on PGlite", Layer.provide(EventStoreSql, pgliteTestDatabase("model")), 10)

@@ -29,7 +29,7 @@ export class SqlDatabase extends Context.Tag("wa-gateway/SqlDatabase")<SqlDataba
 }>() {
   /** A pg pool, migrated on start, ended on release. */
   static readonly postgres = (options: PostgresOptions = {}): Layer.Layer<SqlDatabase, StoreUnavailable> =>
-    Layer.scoped(this, open("postgres", options.schema, () => {
+    Layer.scoped(this, open("postgres", options.schema, "owned", () => {
       const pool = new pg.Pool({
         ...(options.url === undefined ? {} : { connectionString: options.url }),
         max: options.poolSize ?? 10,
@@ -52,11 +52,20 @@ export class SqlDatabase extends Context.Tag("wa-gateway/SqlDatabase")<SqlDataba
 
   /** An embedded PGlite, persisted in `dataDir` or in memory; closed on release. */
   static readonly pglite = (options: PgliteOptions = {}): Layer.Layer<SqlDatabase, StoreUnavailable> =>
-    Layer.scoped(this, open("pglite", options.schema, async () => {
+    Layer.scoped(this, open("pglite", options.schema, "owned", async () => {
       if (options.dataDir !== undefined) await mkdir(options.dataDir, { recursive: true })
       const instance = await PGlite.create(options.dataDir)
       return new Kysely<Database>({ dialect: new PGliteDialect(instance) })
     }))
+
+  /**
+   * A PGlite the caller opened and will close (it stays open on release).
+   * PGlite has a single connection: two layers on one instance must not be
+   * alive at once with different schemas.
+   */
+  static readonly pgliteFrom = (instance: PGlite, options: { readonly schema?: string | undefined } = {}): Layer.Layer<SqlDatabase, StoreUnavailable> =>
+    Layer.scoped(this, open("pglite", options.schema, "borrowed", () =>
+      Promise.resolve(new Kysely<Database>({ dialect: new PGliteDialect(instance) }))))
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/
@@ -69,12 +78,14 @@ const checkedSchema = (schema: string): string => {
 const open = (
   engine: "postgres" | "pglite",
   schema: string | undefined,
+  ownership: "owned" | "borrowed",
   connect: () => Promise<Kysely<Database>>
 ): Effect.Effect<Context.Tag.Service<SqlDatabase>, StoreUnavailable, Scope.Scope> =>
   Effect.gen(function* () {
     const db = yield* Effect.acquireRelease(
       query(connect, "could not open the database"),
-      (db) => Effect.promise(() => db.destroy()).pipe(Effect.ignore)
+      // Destroying Kysely ends the pool or closes the PGlite instance.
+      (db) => ownership === "owned" ? Effect.tryPromise(() => db.destroy()).pipe(Effect.ignore) : Effect.void
     )
     yield* query(async () => {
       if (schema !== undefined) {

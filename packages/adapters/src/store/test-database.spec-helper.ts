@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto"
+import { PGlite } from "@electric-sql/pglite"
 import { SessionId, type StoreUnavailable } from "@wa-gateway/domain"
 import { Effect, Layer, type Scope } from "effect"
 import pg from "pg"
@@ -37,5 +38,21 @@ export const freshSchema: Effect.Effect<string, never, Scope.Scope> = Effect.acq
 export const postgresTestDatabase = (poolSize = 4): Layer.Layer<SqlDatabase, StoreUnavailable> =>
   Layer.unwrapScoped(Effect.map(freshSchema, (schema) => SqlDatabase.postgres({ url: databaseUrl, schema, poolSize })))
 
-/** An in-memory PGlite (5–15 s to create: build one per test file). */
-export const pgliteTestDatabase: Layer.Layer<SqlDatabase, StoreUnavailable> = SqlDatabase.pglite({ schema: "wa_test" })
+// Creating a PGlite costs 5–15 s, so a test file opens one and its suites
+// share it, each in its own schema (suites run one after another, which the
+// single PGlite connection needs). Vitest loads this module once per file.
+let filePglite: Promise<PGlite> | undefined
+
+/** A migrated database in `schema` of this test file's PGlite. */
+export const pgliteTestDatabase = (schema: string): Layer.Layer<SqlDatabase, StoreUnavailable> =>
+  Layer.unwrapEffect(Effect.map(
+    Effect.promise(() => (filePglite ??= PGlite.create())),
+    (instance) => SqlDatabase.pgliteFrom(instance, { schema })
+  ))
+
+/** For `afterAll`: closes this file's PGlite, if one was opened. */
+export const closeFilePglite = async (): Promise<void> => {
+  const opened = filePglite
+  filePglite = undefined
+  if (opened !== undefined) await (await opened).close()
+}

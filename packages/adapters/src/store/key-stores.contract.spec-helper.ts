@@ -1,14 +1,10 @@
-import { describe, expect, layer } from "@effect/vitest"
+import { expect, layer } from "@effect/vitest"
 import { type StoreUnavailable } from "@wa-gateway/domain"
-import { Effect, Either, Layer, Option } from "effect"
+import { Effect, Either, type Layer, Option } from "effect"
 import { ApiKeyStore } from "./api-key-store.js"
-import { ApiKeyStoreMemory } from "./api-key-store-memory.js"
-import { ApiKeyStoreSql } from "./api-key-store-sql.js"
 import { AuthStateStore } from "./auth-state-store.js"
-import { AuthStateStoreMemory } from "./auth-state-store-memory.js"
-import { AuthStateStoreSql } from "./auth-state-store-sql.js"
 import { newOrg } from "./event-store.contract.spec-helper.js"
-import { pgliteTestDatabase, postgresTestDatabase, randomSessionId, randomSuffix } from "./test-database.spec-helper.js"
+import { randomSessionId, randomSuffix } from "./test-database.spec-helper.js"
 
 const key = (orgId = newOrg(), createdAt = new Date("2026-05-01T00:00:00.000Z")) => ({
   id: `key_${randomSuffix()}`,
@@ -20,7 +16,7 @@ const key = (orgId = newOrg(), createdAt = new Date("2026-05-01T00:00:00.000Z"))
 })
 
 /** The ApiKeyStore and AuthStateStore contract; `stores` starts empty and is shared by the cases. */
-const keyStoresContract = (name: string, stores: Layer.Layer<ApiKeyStore | AuthStateStore, StoreUnavailable>) =>
+export const keyStoresContract = (name: string, stores: Layer.Layer<ApiKeyStore | AuthStateStore, StoreUnavailable>) =>
   layer(stores, { timeout: "120 seconds" })(name, (it) => {
     // First on purpose: the store is fresh only before any other case ran.
     it.effect("is empty until the first key is stored, revoked or not", () =>
@@ -126,11 +122,3 @@ const keyStoresContract = (name: string, stores: Layer.Layer<ApiKeyStore | AuthS
         expect(Object.fromEntries(yield* auth.get(other, "creds", [""]))).toEqual({ "": { kept: true } })
       }))
   })
-
-const sqlKeyStores = Layer.merge(ApiKeyStoreSql, AuthStateStoreSql)
-
-describe("ApiKeyStore and AuthStateStore contract", () => {
-  keyStoresContract("in memory", Layer.merge(ApiKeyStoreMemory, AuthStateStoreMemory))
-  keyStoresContract("on PostgreSQL", Layer.provide(sqlKeyStores, postgresTestDatabase()))
-  keyStoresContract("on PGlite", Layer.provide(sqlKeyStores, pgliteTestDatabase))
-})

@@ -1,0 +1,73 @@
+import { expect, layer } from "@effect/vitest"
+import { CompletePairing, DeleteSession, PhoneNumber, SessionService, StartPairing, WaIdentity } from "@wa-gateway/domain"
+import { Effect, Layer } from "effect"
+import { sql } from "kysely"
+import { ApiKeyStore } from "./api-key-store.js"
+import { AuthStateStore } from "./auth-state-store.js"
+import { newOrg } from "./event-store.contract.spec-helper.js"
+import { SqlDatabase } from "./sql-database.js"
+import { SqlStores } from "./stores.js"
+
+const identity = new WaIdentity({
+  phoneNumber: PhoneNumber.make("6281399998888"),
+  waJid: "6281399998888:7@s.whatsapp.net",
+  waLid: "31415926535897@lid",
+  pushName: "Siti Rahayu"
+})
+
+/** Every row of every table of the store's schema, as text. */
+const everyTableAsText = Effect.flatMap(SqlDatabase, ({ db }) =>
+  Effect.promise(async () => {
+    const tables = await sql<{ table_name: string }>`
+      select table_name from information_schema.tables where table_schema = current_schema()`.execute(db)
+    expect(tables.rows.map((t) => t.table_name)).toEqual(expect.arrayContaining(["events", "sessions", "wa_auth", "api_keys"]))
+    const texts = await Promise.all(tables.rows.map(({ table_name }) =>
+      sql<{ text: string | null }>`select string_agg(t::text, ' ') as text from ${sql.table(table_name)} t`.execute(db)))
+    return texts.map((r) => r.rows[0]?.text ?? "").join("\n")
+  }))
+
+const personalData = [identity.phoneNumber, identity.waJid, identity.waLid ?? "", identity.pushName ?? ""]
+
+export const erasureScan = (name: string, database: Layer.Layer<SqlDatabase, unknown>) =>
+  layer(Layer.provideMerge(Layer.provideMerge(SessionService.Live, SqlStores), database), { excludeTestServices: true, timeout: "120 seconds" })(
+    name,
+    (it) => {
+      it.effect("after delete no table holds the session's phone number, JIDs, push name or auth state", () =>
+        Effect.gen(function* () {
+          const service = yield* SessionService
+          const auth = yield* AuthStateStore
+          const apiKeys = yield* ApiKeyStore
+          const org = newOrg()
+          const other = new WaIdentity({ phoneNumber: PhoneNumber.make("447700900123"), waJid: "447700900123@s.whatsapp.net", waLid: null, pushName: "Kept" })
+
+          const session = yield* service.create(org, "support")
+          yield* service.execute(org, session.sessionId, new StartPairing({ method: "code", phone: identity.phoneNumber }))
+          yield* service.execute(org, session.sessionId, new CompletePairing({ identity }))
+          yield* auth.set(session.sessionId, [
+            { category: "creds", keyId: "", value: { me: { id: identity.waJid, lid: identity.waLid, name: identity.pushName } } },
+            { category: "session", keyId: identity.waJid, value: { record: "x" } }
+          ])
+          const kept = yield* service.create(org, "sales")
+          yield* service.execute(org, kept.sessionId, new StartPairing({ method: "qr" }))
+          yield* service.execute(org, kept.sessionId, new CompletePairing({ identity: other }))
+          yield* auth.set(kept.sessionId, [{ category: "creds", keyId: "", value: { me: { id: other.waJid } } }])
+          yield* apiKeys.insert({ id: `key_${org}`, orgId: org, keyHash: `hash_${org}`, capabilities: ["read"], label: null, createdAt: new Date() })
+
+          const before = yield* everyTableAsText
+          expect(personalData.filter((p) => before.includes(p))).toEqual(personalData)
+
+          yield* service.execute(org, session.sessionId, new DeleteSession())
+
+          const after = yield* everyTableAsText
+          expect(personalData.filter((p) => after.includes(p))).toEqual([])
+          expect((yield* auth.get(session.sessionId, "creds", [""])).size).toBe(0)
+          expect((yield* auth.get(session.sessionId, "session", [identity.waJid])).size).toBe(0)
+          const authRows = yield* Effect.flatMap(SqlDatabase, ({ db }) =>
+            Effect.promise(() => db.selectFrom("wa_auth").select("key_id").where("session_id", "=", session.sessionId).execute()))
+          expect(authRows).toEqual([])
+          // The other session of the org keeps its data.
+          expect(after).toContain(other.waJid)
+          expect((yield* auth.get(kept.sessionId, "creds", [""])).size).toBe(1)
+        }))
+    }
+  )

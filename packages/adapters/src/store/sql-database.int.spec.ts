@@ -1,0 +1,66 @@
+import { describe, expect, it } from "@effect/vitest"
+import { EventStore } from "@wa-gateway/domain"
+import { Cause, Context, Effect, Exit, Layer } from "effect"
+import { sql } from "kysely"
+import { appendRequest, created, newOrg } from "./event-store.contract.spec-helper.js"
+import { EventStoreSql } from "./event-store-sql.js"
+import { migrationNames } from "./migrations.js"
+import { SqlDatabase } from "./sql-database.js"
+import { databaseUrl, freshSchema, randomSessionId, withClient } from "./test-database.spec-helper.js"
+
+const databaseIn = (schema: string, url = databaseUrl) =>
+  Layer.build(SqlDatabase.postgres({ url, schema, poolSize: 2 })).pipe(Effect.map((context) => Context.get(context, SqlDatabase)))
+
+describe("SqlDatabase on PostgreSQL", () => {
+  it.scopedLive("creates the schema, migrates once, and starts again on a migrated schema", () =>
+    Effect.gen(function* () {
+      const schema = yield* freshSchema
+      yield* Effect.scoped(databaseIn(schema))
+      const { db } = yield* databaseIn(schema)
+      const applied = yield* Effect.promise(() => sql<{ name: string }>`select name from kysely_migration order by name`.execute(db))
+      expect(applied.rows.map((r) => r.name)).toEqual([...migrationNames])
+      const tables = yield* withClient((c) =>
+        c.query<{ table_name: string }>("select table_name from information_schema.tables where table_schema = $1 order by table_name", [schema]))
+      expect(tables.rows.map((r) => r.table_name)).toEqual(["api_keys", "events", "kysely_migration", "kysely_migration_lock", "sessions", "wa_auth"])
+    }))
+
+  it.scopedLive("takes what the URL leaves out from the PG* variables", () =>
+    Effect.gen(function* () {
+      const full = new URL(databaseUrl)
+      const saved = { ...process.env }
+      yield* Effect.addFinalizer(() => Effect.sync(() => {
+        for (const name of ["PGUSER", "PGDATABASE", "PGPASSWORD"]) {
+          if (saved[name] === undefined) delete process.env[name]
+          else process.env[name] = saved[name]
+        }
+      }))
+      process.env["PGUSER"] = decodeURIComponent(full.username) || "postgres"
+      process.env["PGDATABASE"] = full.pathname.slice(1) || "postgres"
+      if (full.password !== "") process.env["PGPASSWORD"] = decodeURIComponent(full.password)
+      const schema = yield* freshSchema
+      const { db } = yield* databaseIn(schema, `postgres://${full.host}`)
+      const who = yield* Effect.promise(() => sql<{ db: string; user: string }>`select current_database() as db, current_user as user`.execute(db))
+      expect(who.rows).toEqual([{ db: process.env["PGDATABASE"], user: process.env["PGUSER"] }])
+    }))
+
+  it.scopedLive("fails to start with StoreUnavailable when PostgreSQL cannot be reached", () =>
+    Effect.gen(function* () {
+      const exit = yield* Effect.exit(Effect.scoped(databaseIn("t_unreachable", "postgres://postgres@127.0.0.1:1/test")))
+      expect(Exit.isFailure(exit) && Cause.failureOption(exit.cause)).toEqual(
+        expect.objectContaining({ value: expect.objectContaining({ _tag: "StoreUnavailable" }) })
+      )
+    }))
+
+  it.scopedLive("answers a failed query with StoreUnavailable and a message without SQL", () =>
+    Effect.gen(function* () {
+      const schema = yield* freshSchema
+      const context = yield* Layer.build(EventStoreSql.pipe(Layer.provide(SqlDatabase.postgres({ url: databaseUrl, schema, poolSize: 1 }))))
+      const store = Context.get(context, EventStore)
+      yield* withClient((c) => c.query(`drop table "${schema}".events`))
+      const [id, org] = [randomSessionId(), newOrg()]
+      const failed = yield* Effect.flip(store.append(appendRequest(id, org, [], [created(id, org)])))
+      expect(failed).toMatchObject({ _tag: "StoreUnavailable", message: "the event store is unavailable" })
+      const read = yield* Effect.flip(store.readStream(id))
+      expect(read).toMatchObject({ _tag: "StoreUnavailable", message: "the event store is unavailable" })
+    }))
+})

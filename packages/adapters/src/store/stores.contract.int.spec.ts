@@ -1,0 +1,27 @@
+import { afterAll, describe } from "@effect/vitest"
+import { Layer } from "effect"
+import { erasureScan } from "./erasure-scan.spec-helper.js"
+import { eventStoreContract } from "./event-store.contract.spec-helper.js"
+import { keyStoresContract } from "./key-stores.contract.spec-helper.js"
+import { MemoryStores, SqlStores } from "./stores.js"
+import { closeFilePglite, pgliteTestDatabase, postgresTestDatabase } from "./test-database.spec-helper.js"
+
+// One file for every store contract so the PGlite cases share one instance.
+afterAll(closeFilePglite)
+
+describe("EventStore contract", () => {
+  eventStoreContract("in memory", MemoryStores)
+  eventStoreContract("on PostgreSQL", Layer.provide(SqlStores, postgresTestDatabase()))
+  eventStoreContract("on PGlite", Layer.provide(SqlStores, pgliteTestDatabase("event_store_contract")))
+})
+
+describe("ApiKeyStore and AuthStateStore contract", () => {
+  keyStoresContract("in memory", MemoryStores)
+  keyStoresContract("on PostgreSQL", Layer.provide(SqlStores, postgresTestDatabase()))
+  keyStoresContract("on PGlite", Layer.provide(SqlStores, pgliteTestDatabase("key_stores_contract")))
+})
+
+describe("erasure leaves nothing behind", () => {
+  erasureScan("on PostgreSQL", postgresTestDatabase())
+  erasureScan("on PGlite", pgliteTestDatabase("erasure_scan"))
+})
