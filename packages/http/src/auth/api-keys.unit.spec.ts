@@ -9,11 +9,16 @@ const recordingStore = Effect.gen(function* () {
   const rows = yield* Ref.make<ReadonlyArray<ApiKeyRecord>>([])
   const touches = yield* Ref.make(0)
   const touchFails = yield* Ref.make(false)
+  const storeDown = yield* Ref.make(false)
   const update = (id: string, f: (row: ApiKeyRecord) => ApiKeyRecord) =>
     Ref.update(rows, (all) => all.map((row) => (row.id === id ? f(row) : row)))
   const store = ApiKeyStore.of({
     insert: (record) => Ref.update(rows, (all) => [...all, { ...record, lastUsedAt: null, revokedAt: null }]),
-    findByHash: (hash) => Effect.map(Ref.get(rows), (all) => Option.fromNullable(all.find((row) => row.keyHash === hash))),
+    findByHash: (hash) =>
+      Effect.flatMap(Ref.get(storeDown), (down) =>
+        down
+          ? Effect.fail(new StoreUnavailable({ message: "down" }))
+          : Effect.map(Ref.get(rows), (all) => Option.fromNullable(all.find((row) => row.keyHash === hash)))),
     list: (orgId) => Effect.map(Ref.get(rows), (all) => all.filter((row) => row.orgId === orgId)),
     revoke: (id, at) =>
       Effect.gen(function* () {
@@ -30,7 +35,7 @@ const recordingStore = Effect.gen(function* () {
       }),
     isEmpty: Effect.map(Ref.get(rows), (all) => all.length === 0)
   })
-  return { store, rows, touches, touchFails }
+  return { store, rows, touches, touchFails, storeDown }
 })
 
 const withApiKeys = <A, E>(test: (tools: Effect.Effect.Success<typeof recordingStore>) => Effect.Effect<A, E, ApiKeys>) =>
@@ -140,5 +145,15 @@ describe("API keys", () => {
         yield* Ref.set(touchFails, true)
         const principal = yield* apiKeys.verify(created.key)
         expect(principal.orgId).toBe("acme")
+      })))
+
+  it.effect("an unreachable store is StoreUnavailable (503), not an authentication failure (401)", () =>
+    withApiKeys(({ storeDown }) =>
+      Effect.gen(function* () {
+        const apiKeys = yield* ApiKeys
+        const created = yield* apiKeys.create({ orgId: acme, capabilities: ["read"], label: null })
+        yield* Ref.set(storeDown, true)
+        const result = yield* Effect.either(apiKeys.verify(created.key))
+        expect(Either.isLeft(result) && result.left._tag).toBe("StoreUnavailable")
       })))
 })
