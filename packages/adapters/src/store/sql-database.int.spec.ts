@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { EventStore } from "@wa-gateway/domain"
 import { Cause, Context, Effect, Exit, Layer } from "effect"
@@ -63,4 +66,21 @@ describe("SqlDatabase on PostgreSQL", () => {
       const read = yield* Effect.flip(store.readStream(id))
       expect(read).toMatchObject({ _tag: "StoreUnavailable", message: "the event store is unavailable" })
     }))
+})
+
+describe("SqlDatabase on PGlite", () => {
+  it.scopedLive("keeps what was appended in its directory across a reopen", () =>
+    Effect.gen(function* () {
+      const dataDir = yield* Effect.acquireRelease(
+        Effect.promise(() => mkdtemp(join(tmpdir(), "wa-pglite-"))),
+        (dir) => Effect.promise(() => rm(dir, { recursive: true, force: true }))
+      )
+      const storeIn = (dir: string) => EventStoreSql.pipe(Layer.provide(SqlDatabase.pglite({ dataDir: join(dir, "db"), schema: "wa" })))
+      const [id, org] = [randomSessionId(), newOrg()]
+      yield* Effect.scoped(Effect.flatMap(Layer.build(storeIn(dataDir)), (context) =>
+        Context.get(context, EventStore).append(appendRequest(id, org, [], [created(id, org)]))))
+      const events = yield* Effect.scoped(Effect.flatMap(Layer.build(storeIn(dataDir)), (context) =>
+        Context.get(context, EventStore).readStream(id)))
+      expect(events.map((e) => [e.version, e.event])).toEqual([[1, created(id, org)]])
+    }), { timeout: 120_000 })
 })
