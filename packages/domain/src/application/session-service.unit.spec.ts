@@ -10,7 +10,7 @@ import {
   StoreUnavailable,
   VersionConflict
 } from "../ports/event-store.js"
-import { CompletePairing, DeleteSession, Logout, StartPairing } from "../session/commands.js"
+import { CompletePairing, CreateSession, DeleteSession, Logout, StartPairing } from "../session/commands.js"
 import { LoggedOut } from "../session/events.js"
 import { WaIdentity } from "../session/identity.js"
 import { SessionService } from "./session-service.js"
@@ -157,6 +157,16 @@ describe("SessionService", () => {
         expect((yield* service.get(acme, sessionId)).sessionId).toBe(sessionId)
         expect((yield* service.load(acme, sessionId)).status).toBe("unpaired")
         expect((yield* service.history(acme, sessionId)).map((e) => e.event._tag)).toEqual(["SessionCreated"])
+      })))
+
+  it.effect("never lets another org create over an existing session", () =>
+    withService((service, store) =>
+      Effect.gen(function* () {
+        const { sessionId } = yield* service.create(acme, "x")
+        const error = yield* failureOf(service.execute(globex, sessionId, new CreateSession({ sessionId, orgId: globex, name: "y" })))
+        expect(error).toMatchObject({ _tag: "SessionExists", sessionId })
+        expect(store.appends).toHaveLength(1)
+        expect((yield* service.get(acme, sessionId)).name).toBe("x")
       })))
 
   it.effect("answers SessionNotFound for a session that never existed", () =>

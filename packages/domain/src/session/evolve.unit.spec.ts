@@ -1,4 +1,6 @@
-import { describe, expect, it } from "vitest"
+import { fc, it } from "@fast-check/vitest"
+import { describe, expect } from "vitest"
+import { sessionEventArb, sessionHistoryArb } from "../../../testkit/src/arbitraries.js"
 import { OrgId, PhoneNumber, SessionId } from "../ids.js"
 import { LoggedOut, PairingFailed, PairingStarted, SessionCreated, SessionDeleted, SessionPaired, type SessionEvent } from "./events.js"
 import { evolve, fold } from "./evolve.js"
@@ -49,6 +51,19 @@ describe("evolve", () => {
     expect(fold([new PairingStarted({ method: "qr" })], unpaired)).toMatchObject({ status: "pairing", version: 2 })
     expect(fold([], unpaired)).toBe(unpaired)
   })
+})
+
+describe("evolve is total on an existing session", () => {
+  // The store guards the order of events; evolve must still never throw on a
+  // created stream, so a damaged history cannot crash a load.
+  it.prop([sessionHistoryArb, fc.array(sessionEventArb.filter((e) => e._tag !== "SessionCreated"), { maxLength: 5 })])(
+    "any events after SessionCreated fold without throwing, one version each",
+    (history, extra) => {
+      const state = fold([...history, ...extra], initialState)
+      expect(state.version).toBe(history.length + extra.length)
+      expect(["unpaired", "pairing", "paired", "logged_out", "deleted"]).toContain(state.status)
+    }
+  )
 })
 
 describe("state helpers", () => {
