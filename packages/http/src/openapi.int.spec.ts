@@ -87,8 +87,9 @@ describe("the generated OpenAPI document", () => {
     }
   })
 
-  it("marks the create body optional and the pairing-code body required", () => {
+  it("marks the create and dropConnection bodies optional and the pairing-code body required", () => {
     expect(operation("/api/v1/sessions", "post")["requestBody"]).toMatchObject({ required: false })
+    expect(operation("/simulator/v1/sessions/{session}:dropConnection", "post")["requestBody"]).toMatchObject({ required: false })
     expect(operation("/api/v1/sessions/{session}:requestPairingCode", "post")["requestBody"]).toMatchObject({ required: true })
   })
 

@@ -11,6 +11,7 @@ import {
   ValidationErrorResponse
 } from "../errors.js"
 import { Authentication } from "../middleware/authentication.js"
+import { optionalRequestBody } from "../openapi.js"
 import { Session, SessionPath } from "../sessions/api.js"
 
 // The /simulator/v1 routes of spec/API.md: a simulated phone acting on a
@@ -101,6 +102,7 @@ export class SimulatorApi extends HttpApiGroup.make("simulator")
       .addError(ValidationErrorResponse)
       .addError(NotFoundResponse)
       .addError(NotImplementedResponse)
+      .annotate(OpenApi.Transform, optionalRequestBody)
       .annotate(OpenApi.Summary, "The network drops")
       .annotate(
         OpenApi.Description,
