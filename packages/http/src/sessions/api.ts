@@ -139,8 +139,8 @@ export const SessionEventType = Schema.Literal(
 )
 
 export const SessionEventView = Schema.Struct({
-  position: Schema.String.annotations({
-    description: "position in the global log, as a decimal string (it may exceed 2^53)"
+  position: Schema.Int.annotations({
+    description: "position in the global log: increasing, with gaps allowed"
   }),
   version: Schema.Int,
   type: SessionEventType,

@@ -29,7 +29,8 @@ const encodeEvent = Schema.encodeSync(SessionEvent)
 const toEventView = (stored: StoredEvent) => {
   const { _tag, ...data } = encodeEvent(stored.event)
   return {
-    position: stored.position.toString(),
+    // A JSON number compares as clients expect; 2^53 events is beyond any log we will hold.
+    position: Number(stored.position),
     version: stored.version,
     type: _tag,
     occurredAt: stored.occurredAt,
