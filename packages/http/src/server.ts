@@ -1,5 +1,5 @@
 import { createServer, type Server } from "node:http"
-import { HttpApiBuilder, HttpApiScalar, HttpServer } from "@effect/platform"
+import { HttpApiBuilder, HttpApiScalar, HttpMiddleware, HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import type { ServeError } from "@effect/platform/HttpServerError"
 import { Effect, Layer, type LogLevel, Logger } from "effect"
@@ -60,6 +60,9 @@ export const serverLayer = (
     Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" })),
     Layer.provide(HttpApiBuilder.middleware(envelope)),
     Layer.provide(ApiLive),
+    // The gateway exports no traces: a server span per request (a dozen
+    // attributes copied from the headers) would cost CPU and go nowhere.
+    HttpMiddleware.withTracerDisabledWhen(() => true),
     HttpServer.withLogAddress,
     Layer.provideMerge(NodeHttpServer.layer(createEnvelopedServer, { port: options.port, host: options.host }))
   )

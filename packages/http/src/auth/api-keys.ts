@@ -10,6 +10,14 @@ export const API_KEY_PREFIX = "wag_"
 const API_KEY_FORMAT = /^wag_[A-Za-z0-9_-]{43}$/
 /** `last_used_at` is a hint for humans; writing it on every request would cost a round trip each. */
 const LAST_USED_RESOLUTION_MS = 60_000
+/**
+ * A verified key is trusted this long without asking the store again: a key
+ * revoked by another process (the CLI) stops working within this bound; one
+ * revoked through this service stops at once.
+ */
+export const VERIFIED_KEY_TTL_MS = 5_000
+/** Past this many cached keys the cache starts over, so presented keys cannot grow memory without bound. */
+const VERIFIED_KEY_CACHE_LIMIT = 10_000
 
 /** What may be shown about a key: everything but the hash. */
 export type ApiKeyInfo = Omit<ApiKeyRecord, "keyHash">
@@ -70,8 +78,18 @@ export class ApiKeys extends Context.Tag("wa-gateway/ApiKeys")<ApiKeys, {
 
       const list = (orgId: OrgId) => Effect.map(store.list(orgId), (records) => records.map(toInfo))
 
+      /** Hash of a presented key → what it proved, until `expiresAt` (epoch ms). */
+      const verified = new Map<string, { readonly principal: Principal; readonly expiresAt: number }>()
+
+      const forget = (id: string) => {
+        const subject = `api-key:${id}`
+        for (const [hash, entry] of verified) if (entry.principal.subject === subject) verified.delete(hash)
+      }
+
       const revoke = (id: string) =>
-        Effect.flatMap(Clock.currentTimeMillis, (now) => store.revoke(id, new Date(now)))
+        Effect.flatMap(Clock.currentTimeMillis, (now) => store.revoke(id, new Date(now))).pipe(
+          Effect.ensuring(Effect.sync(() => forget(id)))
+        )
 
       /** Best effort: a failed write must not fail the request it rides on. */
       const touch = (record: ApiKeyRecord, now: number) =>
@@ -81,13 +99,8 @@ export class ApiKeys extends Context.Tag("wa-gateway/ApiKeys")<ApiKeys, {
               Effect.catchAll((error) => Effect.logWarning("could not record api key use", error.message))
             )
 
-      const verify = (presented: Redacted.Redacted<string>) =>
+      const verifyInStore = (hash: string, now: number) =>
         Effect.gen(function* () {
-          const key = Redacted.value(presented)
-          if (!API_KEY_FORMAT.test(key)) {
-            return yield* new AuthenticationFailed({ reason: "malformed api key" })
-          }
-          const hash = hashApiKey(key)
           const found = yield* store.findByHash(hash)
           if (Option.isNone(found) || !sameHash(found.value.keyHash, hash)) {
             return yield* new AuthenticationFailed({ reason: "unknown api key" })
@@ -96,13 +109,25 @@ export class ApiKeys extends Context.Tag("wa-gateway/ApiKeys")<ApiKeys, {
           if (record.revokedAt !== null) {
             return yield* new AuthenticationFailed({ reason: `api key ${record.id} is revoked` })
           }
-          yield* touch(record, yield* Clock.currentTimeMillis)
+          yield* touch(record, now)
           const principal: Principal = {
             orgId: record.orgId,
             capabilities: new Set(record.capabilities),
             subject: `api-key:${record.id}`
           }
+          if (verified.size >= VERIFIED_KEY_CACHE_LIMIT) verified.clear()
+          verified.set(hash, { principal, expiresAt: now + VERIFIED_KEY_TTL_MS })
           return principal
+        })
+
+      // Every request carries its key: a store round trip per request would be most of its cost.
+      const verify = (presented: Redacted.Redacted<string>) =>
+        Effect.flatMap(Clock.currentTimeMillis, (now): Effect.Effect<Principal, AuthenticationFailed | StoreUnavailable> => {
+          const key = Redacted.value(presented)
+          if (!API_KEY_FORMAT.test(key)) return Effect.fail(new AuthenticationFailed({ reason: "malformed api key" }))
+          const hash = hashApiKey(key)
+          const cached = verified.get(hash)
+          return cached !== undefined && cached.expiresAt > now ? Effect.succeed(cached.principal) : verifyInStore(hash, now)
         })
 
       return { create, list, revoke, verify }

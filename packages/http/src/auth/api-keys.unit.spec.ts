@@ -2,7 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect, Either, Layer, Option, Redacted, Ref, TestClock } from "effect"
 import { OrgId, StoreUnavailable } from "@wa-gateway/domain"
 import { ApiKeyStore, type ApiKeyRecord } from "@wa-gateway/adapters"
-import { ApiKeys, hashApiKey } from "./api-keys.js"
+import { ApiKeys, hashApiKey, VERIFIED_KEY_TTL_MS } from "./api-keys.js"
 
 /** A store that records what it was asked, and can be switched to fail `touch`. */
 const recordingStore = Effect.gen(function* () {
@@ -108,6 +108,42 @@ describe("API keys", () => {
         expect(reasonOf(yield* Effect.either(apiKeys.verify(created.key)))).toMatch(/revoked/)
         expect(yield* apiKeys.revoke(created.info.id)).toBe(false)
         expect(yield* apiKeys.revoke("key_unknown")).toBe(false)
+      })))
+
+  it.effect("a key revoked through this service stops working at once, even right after a successful use", () =>
+    withApiKeys(() =>
+      Effect.gen(function* () {
+        const apiKeys = yield* ApiKeys
+        const created = yield* apiKeys.create({ orgId: acme, capabilities: ["read"], label: null })
+        yield* apiKeys.verify(created.key)
+        expect(yield* apiKeys.revoke(created.info.id)).toBe(true)
+        expect(reasonOf(yield* Effect.either(apiKeys.verify(created.key)))).toMatch(/revoked/)
+      })))
+
+  it.effect("a key revoked by another process (straight in the store) stops working within VERIFIED_KEY_TTL_MS", () =>
+    withApiKeys(({ store }) =>
+      Effect.gen(function* () {
+        const apiKeys = yield* ApiKeys
+        yield* TestClock.setTime(2_000_000)
+        const created = yield* apiKeys.create({ orgId: acme, capabilities: ["read"], label: null })
+        yield* apiKeys.verify(created.key)
+        expect(yield* store.revoke(created.info.id, new Date(2_000_000))).toBe(true)
+        yield* TestClock.adjust(VERIFIED_KEY_TTL_MS)
+        expect(reasonOf(yield* Effect.either(apiKeys.verify(created.key)))).toMatch(/revoked/)
+        expect(VERIFIED_KEY_TTL_MS).toBeLessThanOrEqual(5_000)
+      })))
+
+  it.effect("a verified key is not looked up again within VERIFIED_KEY_TTL_MS", () =>
+    withApiKeys(({ storeDown }) =>
+      Effect.gen(function* () {
+        const apiKeys = yield* ApiKeys
+        const created = yield* apiKeys.create({ orgId: acme, capabilities: ["read"], label: null })
+        yield* apiKeys.verify(created.key)
+        yield* Ref.set(storeDown, true)
+        expect((yield* apiKeys.verify(created.key)).orgId).toBe("acme")
+        yield* TestClock.adjust(VERIFIED_KEY_TTL_MS)
+        const result = yield* Effect.either(apiKeys.verify(created.key))
+        expect(Either.isLeft(result) && result.left._tag).toBe("StoreUnavailable")
       })))
 
   it.effect("list shows one org's keys and never a hash or secret", () =>
