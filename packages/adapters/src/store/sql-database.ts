@@ -1,7 +1,7 @@
 import { mkdir } from "node:fs/promises"
 import { PGlite } from "@electric-sql/pglite"
 import { StoreUnavailable } from "@wa-gateway/domain"
-import { Config, type ConfigError, Context, Effect, Layer, Option, type Scope } from "effect"
+import { Context, Effect, Layer, type Scope } from "effect"
 import { Kysely, PostgresDialect, sql } from "kysely"
 import { PGliteDialect } from "kysely-pglite-dialect"
 import pg from "pg"
@@ -40,14 +40,6 @@ export class SqlDatabase extends Context.Tag("wa-gateway/SqlDatabase")<SqlDataba
       // rethrows that as an uncaught error. The next query reconnects.
       pool.on("error", () => undefined)
       return Promise.resolve(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }))
-    }))
-
-  /** `DATABASE_URL` (optional, `PG*` fill the rest) and `DATABASE_SCHEMA` (optional). */
-  static readonly postgresFromEnv: Layer.Layer<SqlDatabase, StoreUnavailable | ConfigError.ConfigError> =
-    Layer.unwrapEffect(Effect.gen(function* () {
-      const url = yield* Config.option(Config.string("DATABASE_URL"))
-      const schema = yield* Config.option(Config.string("DATABASE_SCHEMA"))
-      return SqlDatabase.postgres({ url: Option.getOrUndefined(url), schema: Option.getOrUndefined(schema) })
     }))
 
   /** An embedded PGlite, persisted in `dataDir` or in memory; closed on release. */
