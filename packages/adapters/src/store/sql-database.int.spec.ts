@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises"
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
@@ -9,7 +9,7 @@ import { appendRequest, created, newOrg } from "./event-store.contract.spec-help
 import { EventStoreSql } from "./event-store-sql.js"
 import { migrationNames } from "./migrations.js"
 import { SqlDatabase } from "./sql-database.js"
-import { databaseUrl, freshSchema, randomSessionId, withClient } from "./test-database.spec-helper.js"
+import { databaseUrl, freshSchema, randomSessionId, randomSuffix, withClient } from "./test-database.spec-helper.js"
 
 const databaseIn = (schema: string, url = databaseUrl) =>
   Layer.build(SqlDatabase.postgres({ url, schema, poolSize: 2 })).pipe(Effect.map((context) => Context.get(context, SqlDatabase)))
@@ -83,4 +83,45 @@ describe("SqlDatabase on PGlite", () => {
         Context.get(context, EventStore).readStream(id)))
       expect(events.map((e) => [e.version, e.event])).toEqual([[1, created(id, org)]])
     }), { timeout: 120_000 })
+
+  it.scopedLive("belongs to one process at a time: a live holder refuses a second opener, a dead one's lock is taken over", () =>
+    Effect.gen(function* () {
+      const dataDir = yield* Effect.acquireRelease(
+        Effect.promise(() => mkdtemp(join(tmpdir(), "wa-pglite-"))),
+        (dir) => Effect.promise(() => rm(dir, { recursive: true, force: true }))
+      )
+      // A lock left by a process that no longer exists (kill -9) does not block.
+      const deadPid = 2 ** 22 + 1
+      yield* Effect.promise(() => writeFile(join(dataDir, "wa-gateway.lock"), String(deadPid)))
+      // Another live process holds it: the parent of this test process.
+      const open = (dir: string) => Effect.scoped(Effect.asVoid(Layer.build(SqlDatabase.pglite({ dataDir: dir }))))
+      yield* open(dataDir)
+      const lockAfterClose = yield* Effect.promise(() => readFile(join(dataDir, "wa-gateway.lock"), "utf8").catch(() => "gone"))
+      expect(lockAfterClose).toBe("gone")
+
+      yield* Effect.promise(() => writeFile(join(dataDir, "wa-gateway.lock"), String(process.ppid)))
+      const refused = yield* Effect.flip(open(dataDir))
+      expect(refused._tag).toBe("StoreUnavailable")
+      expect(refused.message).toContain(`in use by process ${process.ppid}`)
+    }), { timeout: 120_000 })
+})
+
+describe("SqlDatabase on PostgreSQL without a schema", () => {
+  it.scopedLive("migrates into the connection's own schema even when another schema already holds Kysely's tables", () =>
+    Effect.gen(function* () {
+      const name = `t_db_${randomSuffix()}`
+      yield* Effect.acquireRelease(
+        withClient((c) => c.query(`create database ${name}`)),
+        () => withClient((c) => c.query(`drop database if exists ${name} with (force)`))
+      )
+      const url = new URL(databaseUrl)
+      url.pathname = `/${name}`
+      yield* Effect.scoped(databaseIn("elsewhere", url.toString()))
+      const { db } = yield* Layer.build(SqlDatabase.postgres({ url: url.toString(), poolSize: 1 })).pipe(
+        Effect.map((context) => Context.get(context, SqlDatabase))
+      )
+      const tables = yield* Effect.promise(() =>
+        sql<{ table_name: string }>`select table_name from information_schema.tables where table_schema = 'public' order by table_name`.execute(db))
+      expect(tables.rows.map((r) => r.table_name)).toEqual(["api_keys", "events", "kysely_migration", "kysely_migration_lock", "sessions", "wa_auth"])
+    }))
 })

@@ -5,6 +5,7 @@ import { Context, Effect, Layer, type Scope } from "effect"
 import { Kysely, PostgresDialect, sql } from "kysely"
 import { PGliteDialect } from "kysely-pglite-dialect"
 import pg from "pg"
+import { lockDataDir } from "./data-dir-lock.js"
 import { migrateToLatest } from "./migrations.js"
 import type { Database } from "./schema.js"
 
@@ -44,10 +45,16 @@ export class SqlDatabase extends Context.Tag("wa-gateway/SqlDatabase")<SqlDataba
 
   /** An embedded PGlite, persisted in `dataDir` or in memory; closed on release. */
   static readonly pglite = (options: PgliteOptions = {}): Layer.Layer<SqlDatabase, StoreUnavailable> =>
-    Layer.scoped(this, open("pglite", options.schema, "owned", async () => {
-      if (options.dataDir !== undefined) await mkdir(options.dataDir, { recursive: true })
-      const instance = await PGlite.create(options.dataDir)
-      return new Kysely<Database>({ dialect: new PGliteDialect(instance) })
+    Layer.scoped(this, Effect.gen(function* () {
+      const { dataDir } = options
+      if (dataDir !== undefined) {
+        yield* query(() => mkdir(dataDir, { recursive: true }), `could not create the data directory ${dataDir}`)
+        yield* lockDataDir(dataDir)
+      }
+      return yield* open("pglite", options.schema, "owned", async () => {
+        const instance = await PGlite.create(dataDir)
+        return new Kysely<Database>({ dialect: new PGliteDialect(instance) })
+      })
     }))
 
   /**
@@ -85,7 +92,10 @@ const open = (
         // PGlite has one connection, so setting it once holds for every query.
         if (engine === "pglite") await sql`set search_path to ${sql.id(schema)}`.execute(db)
       }
-      const { error, results } = await migrateToLatest(db, schema)
+      // Name the schema even when none was asked for: Kysely otherwise finds its
+      // bookkeeping tables in any schema of the database and then misses them.
+      const target = schema ?? (await sql<{ name: string }>`select current_schema() as name`.execute(db)).rows[0]?.name
+      const { error, results } = await migrateToLatest(db, target)
       const failed = results?.find((r) => r.status === "Error")
       if (error !== undefined) throw error
       if (failed !== undefined) throw new Error(`migration ${failed.migrationName} failed`)
