@@ -51,13 +51,22 @@ export const SessionEvent = Schema.Union(
   SessionDeleted
 )
 export type SessionEvent = typeof SessionEvent.Type
-export type SessionEventType = SessionEvent["_tag"]
 
-export const sessionEventTypes: ReadonlyArray<SessionEventType> = [
+/** The stored `type` of each event, as a schema (the HTTP event history uses it). */
+export const SessionEventTypeSchema = Schema.Literal(
   "SessionCreated",
   "PairingStarted",
   "SessionPaired",
   "PairingFailed",
   "LoggedOut",
   "SessionDeleted"
-]
+)
+export type SessionEventType = typeof SessionEventTypeSchema.Type
+
+// The list above and the event union must name the same types.
+const sameTypes: [SessionEventType] extends [SessionEvent["_tag"]]
+  ? [SessionEvent["_tag"]] extends [SessionEventType] ? true : never
+  : never = true
+void sameTypes
+
+export const sessionEventTypes: ReadonlyArray<SessionEventType> = SessionEventTypeSchema.literals

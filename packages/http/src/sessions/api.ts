@@ -1,6 +1,6 @@
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
 import { Effect, Encoding, Either, ParseResult, Schema } from "effect"
-import { SessionId as DomainSessionId } from "@wa-gateway/domain"
+import { SessionEventTypeSchema, SessionId as DomainSessionId } from "@wa-gateway/domain"
 import {
   ConflictResponse,
   ForbiddenResponse,
@@ -129,21 +129,13 @@ export const Me = Schema.Struct({
   pushName: Schema.NullOr(Schema.String)
 }).annotations({ identifier: "Me" })
 
-export const SessionEventType = Schema.Literal(
-  "SessionCreated",
-  "PairingStarted",
-  "SessionPaired",
-  "PairingFailed",
-  "LoggedOut",
-  "SessionDeleted"
-)
 
 export const SessionEventView = Schema.Struct({
   position: Schema.Int.annotations({
     description: "position in the global log: increasing, with gaps allowed"
   }),
   version: Schema.Int,
-  type: SessionEventType,
+  type: SessionEventTypeSchema,
   occurredAt: Timestamp,
   data: Schema.Record({ key: Schema.String, value: Schema.Unknown })
 }).annotations({ identifier: "SessionEvent" })
