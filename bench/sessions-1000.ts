@@ -1,0 +1,104 @@
+// DESIGN §6: 1,000 simulated paired sessions in one process. Reports the heap
+// each costs (after a full GC, against the same gateway with no session) on
+// the memory store and on PostgreSQL, and on PostgreSQL the time a new gateway
+// on the same database takes until every session is connected again.
+import { runInNewContext } from "node:vm"
+import { setFlagsFromString } from "node:v8"
+import { Gateway, type GatewayServices, SessionSupervisor, SimulatedPhone, type StoreOptions } from "@wa-gateway/adapters"
+import { OrgId, type SessionId } from "@wa-gateway/domain"
+import { Effect, Layer, Logger, LogLevel, ManagedRuntime } from "effect"
+import { type BenchLine, benchDatabaseUrl, printTable } from "./support.js"
+
+const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 1_000)
+const CONCURRENCY = 16
+const org = OrgId.make("bench")
+
+// `npm run bench` runs under tsx without --expose-gc; V8 can still hand out its gc function.
+setFlagsFromString("--expose-gc")
+const gc = runInNewContext("gc") as () => void
+
+/** Heap in use after full collections (a few rounds, so finalizers and weak maps settle). */
+const settledHeap = async (): Promise<number> => {
+  for (let i = 0; i < 4; i++) {
+    gc()
+    await new Promise((resolve) => setImmediate(resolve))
+  }
+  return process.memoryUsage().heapUsed
+}
+
+const gatewayRuntime = (store: StoreOptions) =>
+  ManagedRuntime.make(
+    Gateway.layer({ store, engine: "simulator" }).pipe(Layer.provide(Logger.minimumLogLevel(LogLevel.Warning)))
+  )
+
+/** Creates, shows a QR for and scans every session: all end `paired` and connected. */
+const pairAll = (runtime: ManagedRuntime.ManagedRuntime<GatewayServices, unknown>) =>
+  runtime.runPromise(Effect.gen(function* () {
+    const gateway = yield* Gateway
+    const phone = yield* SimulatedPhone
+    return yield* Effect.forEach(
+      Array.from({ length: SESSIONS }, (_, i) => i),
+      (i) =>
+        Effect.gen(function* () {
+          const { sessionId } = yield* gateway.create(org, { name: `bench-${i}` })
+          yield* gateway.qr(org, sessionId)
+          const paired = yield* phone.scan(org, sessionId, { phoneNumber: `6281${String(i).padStart(8, "0")}` })
+          if (paired.status !== "paired" || !paired.connected) return yield* Effect.dieMessage(`${sessionId} did not pair`)
+          return sessionId
+        }),
+      { concurrency: CONCURRENCY }
+    )
+  }))
+
+/** Resolves once the supervisor reports every session connected. */
+const allConnected = (runtime: ManagedRuntime.ManagedRuntime<GatewayServices, unknown>, ids: ReadonlyArray<SessionId>) =>
+  runtime.runPromise(Effect.gen(function* () {
+    const supervisor = yield* SessionSupervisor
+    while (true) {
+      const states = yield* Effect.forEach(ids, supervisor.isConnected)
+      if (states.every(Boolean)) return
+      yield* Effect.sleep("5 millis")
+    }
+  }))
+
+const heapPerSession = async (name: string, store: StoreOptions) => {
+  const runtime = gatewayRuntime(store)
+  await runtime.runPromise(Effect.void)
+  const empty = await settledHeap()
+  const started = performance.now()
+  const ids = await pairAll(runtime)
+  const pairedIn = performance.now() - started
+  const full = await settledHeap()
+  return { runtime, ids, lines: [
+    { name: `${name}: empty gateway heap (baseline)`, value: `${(empty / 2 ** 20).toFixed(1)} MiB` },
+    { name: `${name}: heap with ${ids.length} paired sessions`, value: `${(full / 2 ** 20).toFixed(1)} MiB` },
+    { name: `${name}: heap per session`, value: `${((full - empty) / ids.length / 1024).toFixed(1)} KiB` },
+    { name: `${name}: creating and pairing ${ids.length} sessions (${CONCURRENCY} at a time)`, value: `${(pairedIn / 1000).toFixed(2)} s` }
+  ] satisfies Array<BenchLine> }
+}
+
+export const runSessions1000 = async (): Promise<ReadonlyArray<BenchLine>> => {
+  const memory = await heapPerSession("memory store", { _tag: "memory" })
+  await memory.runtime.dispose()
+
+  const url = await benchDatabaseUrl("wa_bench_sessions")
+  const postgres = await heapPerSession("PostgreSQL", { _tag: "postgres", url })
+  await postgres.runtime.dispose()
+
+  // A restart: a new gateway on the same database resumes every paired session.
+  const started = performance.now()
+  const rebooted = gatewayRuntime({ _tag: "postgres", url })
+  await allConnected(rebooted, postgres.ids)
+  const resumedIn = performance.now() - started
+  await rebooted.dispose()
+
+  return [
+    ...memory.lines,
+    ...postgres.lines,
+    { name: `PostgreSQL: boot until all ${postgres.ids.length} sessions are connected again`, value: `${(resumedIn / 1000).toFixed(2)} s` }
+  ]
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  printTable(`${SESSIONS} simulated paired sessions`, await runSessions1000())
+}
