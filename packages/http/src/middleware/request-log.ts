@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto"
 import { HttpApp, HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { Cause, Clock, Effect } from "effect"
+import { Cause, Clock, Context, Effect, FiberRef, LogLevel } from "effect"
 import { errorHttpResponse, InternalError } from "../errors.js"
 
 export const REQUEST_ID_HEADER = "x-request-id"
@@ -15,18 +15,18 @@ const requestIdOf = (request: HttpServerRequest.HttpServerRequest): string => {
 
 /**
  * One structured log line per request, every log line of the request
- * annotated with its id, and the id echoed in `x-request-id`.
+ * annotated with its id, and the id echoed in `x-request-id`. Below info
+ * (LOG_LEVEL=warn…) the line is not even assembled.
  */
 export const requestLog = <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<never, R> =>
-  Effect.gen(function* () {
-    const request = yield* HttpServerRequest.HttpServerRequest
+  Effect.withFiberRuntime((fiber) => {
+    const request = Context.unsafeGet(fiber.currentContext, HttpServerRequest.HttpServerRequest)
     const requestId = requestIdOf(request)
-    const started = yield* Clock.currentTimeMillis
     // The server writes the response before this middleware sees it: add the header on the way out.
-    yield* HttpApp.appendPreResponseHandler((_request, response) =>
+    const handled = HttpApp.appendPreResponseHandler((_request, response) =>
       Effect.succeed(HttpServerResponse.setHeader(response, REQUEST_ID_HEADER, requestId))
-    )
-    const response = yield* app.pipe(
+    ).pipe(
+      Effect.zipRight(app),
       // The envelope middleware answers every error; this is the last guard.
       Effect.catchAllCause((cause) =>
         Cause.isInterruptedOnly(cause)
@@ -38,15 +38,17 @@ export const requestLog = <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<ne
       ),
       Effect.annotateLogs("requestId", requestId)
     )
-    const finished = yield* Clock.currentTimeMillis
-    yield* Effect.logInfo("request").pipe(
-      Effect.annotateLogs({
-        requestId,
-        method: request.method,
-        path: request.url.split("?")[0] ?? request.url,
-        status: response.status,
-        durationMs: finished - started
-      })
-    )
-    return response
+    if (LogLevel.lessThan(LogLevel.Info, fiber.getFiberRef(FiberRef.currentMinimumLogLevel))) return handled
+    return Effect.flatMap(Clock.currentTimeMillis, (started) =>
+      Effect.tap(handled, (response) =>
+        Effect.flatMap(Clock.currentTimeMillis, (finished) =>
+          Effect.logInfo("request").pipe(
+            Effect.annotateLogs({
+              requestId,
+              method: request.method,
+              path: request.url.split("?")[0] ?? request.url,
+              status: response.status,
+              durationMs: finished - started
+            })
+          ))))
   })
