@@ -163,14 +163,17 @@ interface Issue {
   readonly message: string
 }
 
-/** `details.issues` names each failing field by its path (`phone`, `pageSize`, `name`). */
+/**
+ * `details.issues` names each failing field by its path (`phone`, `pageSize`, `name`);
+ * `details.field` is the first of them, the same shape as a domain-level rejection of a field.
+ */
 export const validationErrorFromIssues = (issues: ReadonlyArray<Issue>): ValidationError => {
   const listed = issues.map((issue) => ({ field: issue.path.map(String).join("."), message: issue.message }))
   const first = listed[0]
-  const message = first === undefined
-    ? "invalid request"
-    : first.field === "" ? `invalid request: ${first.message}` : `invalid request: ${first.field}: ${first.message}`
-  return new ValidationError({ message, details: { issues: listed } })
+  if (first === undefined) return new ValidationError({ message: "invalid request", details: { issues: listed } })
+  const message = first.field === "" ? `invalid request: ${first.message}` : `invalid request: ${first.field}: ${first.message}`
+  const field = first.field === "" ? {} : { field: first.field }
+  return new ValidationError({ message, details: { ...field, issues: listed } })
 }
 
 export const validationErrorFromParseError = (error: ParseResult.ParseError): ValidationError =>

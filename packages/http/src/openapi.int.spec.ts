@@ -29,22 +29,27 @@ const resolve = (schema: Json): Json => {
 
 /** Every route of spec/API.md with the statuses its table row and notes name. */
 const routes: ReadonlyArray<readonly [string, string, ReadonlyArray<number>]> = [
-  ["post", "/api/v1/sessions", [201, 400, 401, 403]],
+  ["post", "/api/v1/sessions", [201, 400, 401, 403, 413]],
   ["get", "/api/v1/sessions", [200, 400, 401, 403]],
   ["get", "/api/v1/sessions/{session}", [200, 401, 403, 404]],
   ["get", "/api/v1/sessions/{session}/qr", [200, 400, 401, 403, 404, 501]],
-  ["post", "/api/v1/sessions/{session}:requestPairingCode", [200, 400, 401, 403, 404]],
+  ["post", "/api/v1/sessions/{session}:requestPairingCode", [200, 400, 401, 403, 404, 413]],
   ["post", "/api/v1/sessions/{session}:logout", [200, 400, 401, 403, 404]],
   ["delete", "/api/v1/sessions/{session}", [204, 401, 403, 404]],
   ["get", "/api/v1/sessions/{session}/me", [200, 401, 403, 404, 501]],
   ["get", "/api/v1/sessions/{session}/events", [200, 401, 403, 404]],
   ["get", "/healthz", [200]],
   ["get", "/readyz", [200, 503]],
-  ["post", "/simulator/v1/sessions/{session}:scan", [200, 400, 401, 403, 404]],
-  ["post", "/simulator/v1/sessions/{session}:enterCode", [200, 400, 401, 403, 404]],
+  ["get", "/openapi.json", [200]],
+  ["get", "/docs", [200]],
+  ["post", "/simulator/v1/sessions/{session}:scan", [200, 400, 401, 403, 404, 413]],
+  ["post", "/simulator/v1/sessions/{session}:enterCode", [200, 400, 401, 403, 404, 413]],
   ["post", "/simulator/v1/sessions/{session}:unlink", [200, 401, 403, 404]],
-  ["post", "/simulator/v1/sessions/{session}:dropConnection", [200, 401, 403, 404]]
+  ["post", "/simulator/v1/sessions/{session}:dropConnection", [200, 401, 403, 404, 413]]
 ]
+
+/** API.md "Unauthenticated". */
+const unauthenticated = ["/healthz", "/readyz", "/openapi.json", "/docs"]
 
 describe("the generated OpenAPI document", () => {
   it("validates as OpenAPI 3.x", async () => {
@@ -82,7 +87,7 @@ describe("the generated OpenAPI document", () => {
     expect(schemes).toMatchObject({ bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" } })
     for (const [method, path] of routes) {
       const security = operation(path, method)["security"]
-      if (path.startsWith("/healthz") || path.startsWith("/readyz")) expect(security).toEqual([])
+      if (unauthenticated.includes(path)) expect(security).toEqual([])
       else expect(security, `${method} ${path}`).toEqual([{ bearer: [] }])
     }
   })

@@ -61,14 +61,52 @@ const fixBadRequest = (envelope: Json) => (operation: Json): Json => {
   }
 }
 
+/** Every body is read up to the limit; over it the answer is 413 (API.md "Errors"). */
+const withPayloadTooLarge = (envelope: Json) => (operation: Json): Json => {
+  const responses = operation["responses"]
+  if (operation["requestBody"] === undefined || !isObject(responses) || "413" in responses) return operation
+  const tooLarge = { description: "body over the limit (64 KiB)", content: { "application/json": { schema: envelope } } }
+  return { ...operation, responses: { ...responses, "413": tooLarge } }
+}
+
+/**
+ * `/openapi.json` and `/docs` are served beside the HttpApi (not endpoints of
+ * it), but they are routes of API.md, so the document lists them too.
+ */
+const documentationPaths: Json = {
+  "/openapi.json": {
+    get: {
+      tags: ["docs"],
+      operationId: "docs.openapi",
+      summary: "This OpenAPI document",
+      security: [],
+      responses: { "200": { description: "OpenAPI 3.1 document", content: { "application/json": { schema: { type: "object" } } } } }
+    }
+  },
+  "/docs": {
+    get: {
+      tags: ["docs"],
+      operationId: "docs.reference",
+      summary: "Interactive API reference",
+      security: [],
+      responses: { "200": { description: "HTML page", content: { "text/html": { schema: { type: "string" } } } } }
+    }
+  }
+}
+
 export const readableOpenApi = (spec: Record<string, unknown>): Record<string, unknown> => {
   const components = isObject(spec["components"]) ? spec["components"] : {}
   const schemas = isObject(components["schemas"]) ? components["schemas"] : {}
   const { HttpApiDecodeError: _decodeError, Issue: _issue, ...kept } = schemas
   const envelope: Json = { $ref: "#/components/schemas/ErrorResponse" }
+  const fixBody = fixBadRequest(envelope)
+  const addTooLarge = withPayloadTooLarge(envelope)
   return {
     ...spec,
-    paths: mapOperations(isObject(spec["paths"]) ? spec["paths"] : {}, fixBadRequest(envelope)),
+    paths: {
+      ...mapOperations(isObject(spec["paths"]) ? spec["paths"] : {}, (operation) => addTooLarge(fixBody(operation))),
+      ...documentationPaths
+    },
     components: { ...components, schemas: { ...kept, ErrorResponse: errorResponseJsonSchema } }
   }
 }

@@ -20,6 +20,7 @@ export const ALLOWED_JWT_ALGORITHMS: ReadonlyArray<JWSAlgorithm> = [
 export const DEFAULT_JWKS_COOLDOWN_MS = 30_000
 /** A cached JWKS is refetched after this age even when every `kid` is known. */
 export const DEFAULT_JWKS_MAX_AGE_MS = 10 * 60_000
+/** Clock skew allowed on `nbf`. `exp` gets none: an expired token is 401 (API.md), even by a second. */
 export const DEFAULT_CLOCK_TOLERANCE_SECONDS = 5
 
 export interface JwtVerifierOptions {
@@ -84,6 +85,10 @@ export const makeJwtVerifier = (options: JwtVerifierOptions): JwtVerifier => {
           }),
         catch: (error) => new AuthenticationFailed({ reason: failureReason(error) })
       })
+      // jose applies the tolerance to `exp` too; `exp` is required, so jose has checked it is a number.
+      if (typeof payload.exp === "number" && payload.exp <= Math.floor(now / 1000)) {
+        return yield* new AuthenticationFailed({ reason: "ERR_JWT_EXPIRED: \"exp\" claim timestamp check failed" })
+      }
       const orgId = yield* decodeOrg(payload[options.orgClaim]).pipe(
         Effect.mapError(() => new AuthenticationFailed({ reason: `jwt claim "${options.orgClaim}" missing or not an org id` }))
       )

@@ -114,11 +114,17 @@ describe("login JWT verification", () => {
       expect((yield* verified(yield* sign(baseClaims, ed))).orgId).toBe("acme")
     }))
 
-  it.effect("an expired token is rejected; within the clock tolerance it is not", () =>
+  it.effect("an expired token is rejected, even by a second (no clock tolerance on exp)", () =>
     Effect.gen(function* () {
       yield* expectRejected(yield* sign({ ...baseClaims, exp: NOW_SECONDS - 60 }), /ERR_JWT_EXPIRED/)
-      const justExpired = yield* verified(yield* sign({ ...baseClaims, exp: NOW_SECONDS - 2 }))
-      expect(justExpired.orgId).toBe("acme")
+      yield* expectRejected(yield* sign({ ...baseClaims, exp: NOW_SECONDS - 1 }), /ERR_JWT_EXPIRED/)
+      yield* expectRejected(yield* sign({ ...baseClaims, exp: NOW_SECONDS }), /ERR_JWT_EXPIRED/)
+      expect((yield* verified(yield* sign({ ...baseClaims, exp: NOW_SECONDS + 1 }))).orgId).toBe("acme")
+    }))
+
+  it.effect("nbf is allowed the clock tolerance", () =>
+    Effect.gen(function* () {
+      expect((yield* verified(yield* sign({ ...baseClaims, nbf: NOW_SECONDS + 2 }))).orgId).toBe("acme")
     }))
 
   it.effect("a token without exp is rejected", () =>

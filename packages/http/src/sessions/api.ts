@@ -88,7 +88,11 @@ export const DEFAULT_PAGE_SIZE = 20
 
 export const ListSessionsParams = Schema.Struct({
   pageSize: Schema.optionalWith(
-    Schema.NumberFromString.pipe(Schema.int(), Schema.between(1, 100)).annotations({
+    // Decimal digits only: `Number()` would also read "1e1", " 1" or "0x10".
+    Schema.compose(
+      Schema.String.pipe(Schema.pattern(/^[0-9]+$/, { message: () => "expected an integer from 1 to 100" })),
+      Schema.NumberFromString
+    ).pipe(Schema.int(), Schema.between(1, 100)).annotations({
       jsonSchema: { type: "integer", minimum: 1, maximum: 100, default: DEFAULT_PAGE_SIZE }
     }),
     { exact: true }

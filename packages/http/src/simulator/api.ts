@@ -29,7 +29,7 @@ export const ScanRequest = Schema.Struct({
     description: "the phone that scans: international format, digits only, no leading +, 8–15 digits",
     examples: ["628123456789"]
   }),
-  pushName: Schema.optional(PushName)
+  pushName: Schema.optionalWith(PushName, { exact: true })
 }).annotations({ identifier: "SimulatorScanRequest", ...strict })
 
 export const EnterCodeRequest = Schema.Struct({
@@ -37,14 +37,15 @@ export const EnterCodeRequest = Schema.Struct({
     description: "the pairing code as shown (`ABCD-1234`); case and the dash do not matter",
     examples: ["ABCD-1234"]
   }),
-  pushName: Schema.optional(PushName)
+  pushName: Schema.optionalWith(PushName, { exact: true })
 }).annotations({ identifier: "SimulatorEnterCodeRequest", ...strict })
 
 export const DropConnectionRequest = Schema.Struct({
-  reconnectAfterMs: Schema.optional(
+  reconnectAfterMs: Schema.optionalWith(
     Schema.Int.pipe(Schema.between(0, 3_600_000)).annotations({
       description: `milliseconds until the engine reconnects (default ${DEFAULT_RECONNECT_AFTER_MS})`
-    })
+    }),
+    { exact: true }
   )
 }).annotations({ identifier: "SimulatorDropConnectionRequest", ...strict })
 

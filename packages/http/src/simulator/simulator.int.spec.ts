@@ -147,6 +147,18 @@ describe("/simulator/v1 over HTTP", () => {
     expect((await call("GET", `/api/v1/sessions/${sessionId}`)).json?.["status"]).toBe("pairing")
   })
 
+  it("names one failing field once in details (an optional field is not also reported as 'expected undefined')", async () => {
+    const sessionId = await newSession()
+    await call("GET", `/api/v1/sessions/${sessionId}/qr`)
+    for (const [action, body, field] of [
+      ["dropConnection", { reconnectAfterMs: "soon" }, "reconnectAfterMs"],
+      ["scan", { phoneNumber: phone, pushName: 42 }, "pushName"]
+    ] as const) {
+      const details = (await call("POST", sim(sessionId, action), { body })).json?.["error"]?.["details"]
+      expect(details).toEqual({ field, issues: [{ field, message: expect.any(String) }] })
+    }
+  })
+
   it("answers 404 for unknown, malformed and other orgs' sessions; 403 without manage; 401 without a token", async () => {
     const sessionId = await pairedSession()
     const unknown = "sess_01HZX8K3M9ABCDEFGHJKMNPQRS"
