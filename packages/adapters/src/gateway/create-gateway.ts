@@ -33,8 +33,8 @@ export interface ListCursor {
 }
 
 export interface SessionEventEntry {
-  /** Position in the global log. */
-  readonly position: bigint
+  /** Position in the global log: increasing, with gaps; a number as over HTTP, so the list serializes with `JSON.stringify`. */
+  readonly position: number
   readonly version: number
   readonly type: SessionEventType
   readonly occurredAt: Date
@@ -189,7 +189,7 @@ export const createGateway = async (options: CreateGatewayOptions): Promise<Embe
           Effect.map(g.events(orgId, id), (events) =>
             events.map(({ event, occurredAt, position, version }): SessionEventEntry => {
               const { _tag, ...data } = event
-              return { position, version, type: _tag, occurredAt, data }
+              return { position: Number(position), version, type: _tag, occurredAt, data }
             }))),
       phone: {
         scan: (sessionId, input) => onPhone(sessionId, (p, orgId, id) => p.scan(orgId, id, input)),

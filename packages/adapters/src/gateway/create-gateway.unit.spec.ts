@@ -41,7 +41,8 @@ describe("createGateway (promise API, memory store)", () => {
       "SessionPaired"
     ])
     expect(events[3]).toMatchObject({ version: 4, data: { by: "user" } })
-    expect(typeof events[0]?.position).toBe("bigint")
+    expect(typeof events[0]?.position).toBe("number")
+    expect(JSON.parse(JSON.stringify(events))).toHaveLength(6)
 
     await gateway.delete(session.sessionId)
     await expect(gateway.get(session.sessionId)).rejects.toMatchObject({ code: "not_found", reason: "SessionNotFound" })
