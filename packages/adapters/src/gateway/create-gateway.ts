@@ -97,6 +97,26 @@ type Failure = { readonly _tag: string } | GatewayOperationError
 
 const invalid = (message: string) => Effect.fail(new GatewayOperationError("validation_error", "InvalidInput", message))
 
+/** API.md: `name?: string ≤ 100 chars`; plain JS callers may pass anything. */
+const CreateInput = Schema.UndefinedOr(Schema.Struct({ name: Schema.optional(Schema.String.pipe(Schema.maxLength(100))) }))
+
+const createInputOf = (input: unknown): Effect.Effect<{ readonly name: string }, GatewayOperationError> =>
+  Schema.decodeUnknown(CreateInput)(input).pipe(
+    Effect.map((decoded) => ({ name: decoded?.name ?? "" })),
+    Effect.orElse(() => invalid("name must be a string of at most 100 characters"))
+  )
+
+/** Decodes what a plain JS caller passed; a wrong shape is `validation_error`, never a defect. */
+const checked = <A, I>(schema: Schema.Schema<A, I>, input: unknown, message: string): Effect.Effect<A, GatewayOperationError> =>
+  Schema.decodeUnknown(schema)(input).pipe(Effect.orElse(() => invalid(message)))
+
+const PushName = Schema.optionalWith(Schema.String.pipe(Schema.maxLength(100)), { exact: true })
+const ScanInput = Schema.Struct({ phoneNumber: Schema.String, pushName: PushName })
+const EnterCodeInput = Schema.Struct({ code: Schema.String, pushName: PushName })
+const DropOptions = Schema.UndefinedOr(
+  Schema.Struct({ reconnectAfterMs: Schema.optionalWith(Schema.Int.pipe(Schema.between(0, 3_600_000)), { exact: true }) })
+)
+
 /** A malformed session id names no session: `not_found`, as over HTTP. */
 const sessionIdOf = (text: string): Effect.Effect<SessionId, GatewayOperationError> =>
   Option.match(Schema.decodeUnknownOption(SessionId)(text), {
@@ -159,7 +179,9 @@ export const createGateway = async (options: CreateGatewayOptions): Promise<Embe
 
     return {
       orgId: orgText,
-      create: (input) => run(withOrg((orgId) => Effect.flatMap(Gateway, (g) => g.create(orgId, { name: input?.name ?? "" })))),
+      create: (input) =>
+        run(withOrg((orgId) =>
+          Effect.flatMap(createInputOf(input), (checked) => Effect.flatMap(Gateway, (g) => g.create(orgId, checked))))),
       get: (sessionId) => onSession(sessionId, (g, orgId, id) => g.get(orgId, id)),
       list: (page) =>
         run(withOrg((orgId) =>
@@ -180,7 +202,9 @@ export const createGateway = async (options: CreateGatewayOptions): Promise<Embe
             }
           }))),
       startPairing: (sessionId) => onSession(sessionId, (g, orgId, id) => g.qr(orgId, id)),
-      requestPairingCode: (sessionId, phone) => onSession(sessionId, (g, orgId, id) => g.requestPairingCode(orgId, id, phone)),
+      requestPairingCode: (sessionId, phone) =>
+        onSession(sessionId, (g, orgId, id) =>
+          Effect.flatMap(checked(Schema.String, phone, "phone must be a string of digits"), (text) => g.requestPairingCode(orgId, id, text))),
       logout: (sessionId) => onSession(sessionId, (g, orgId, id) => g.logout(orgId, id)),
       delete: (sessionId) => onSession(sessionId, (g, orgId, id) => g.delete(orgId, id)),
       me: (sessionId) => onSession(sessionId, (g, orgId, id) => g.me(orgId, id)),
@@ -192,11 +216,19 @@ export const createGateway = async (options: CreateGatewayOptions): Promise<Embe
               return { position: Number(position), version, type: _tag, occurredAt, data }
             }))),
       phone: {
-        scan: (sessionId, input) => onPhone(sessionId, (p, orgId, id) => p.scan(orgId, id, input)),
-        enterCode: (sessionId, input) => onPhone(sessionId, (p, orgId, id) => p.enterCode(orgId, id, input)),
+        scan: (sessionId, input) =>
+          onPhone(sessionId, (p, orgId, id) =>
+            Effect.flatMap(checked(ScanInput, input, "scan takes { phoneNumber: string, pushName?: string }"), (i) => p.scan(orgId, id, i))),
+        enterCode: (sessionId, input) =>
+          onPhone(sessionId, (p, orgId, id) =>
+            Effect.flatMap(checked(EnterCodeInput, input, "enterCode takes { code: string, pushName?: string }"), (i) => p.enterCode(orgId, id, i))),
         unlink: (sessionId) => onPhone(sessionId, (p, orgId, id) => p.unlink(orgId, id)),
         dropConnection: (sessionId, dropOptions) =>
-          onPhone(sessionId, (p, orgId, id) => p.dropConnection(orgId, id, dropOptions))
+          onPhone(sessionId, (p, orgId, id) =>
+            Effect.flatMap(
+              checked(DropOptions, dropOptions, "reconnectAfterMs must be an integer from 0 to 3600000"),
+              (options) => p.dropConnection(orgId, id, options ?? {})
+            ))
       }
     }
   }

@@ -54,6 +54,17 @@ describe("createGateway (promise API, memory store)", () => {
     await expect(gateway.get("sess_nope")).rejects.toMatchObject({ name: "GatewayOperationError", code: "not_found" })
     await expect(gateway.requestPairingCode(sessionId, "+628123456789")).rejects.toMatchObject({ code: "validation_error", reason: "InvalidPhone" })
     await expect(gateway.me(sessionId)).rejects.toMatchObject({ code: "not_found" })
+    await expect(gateway.create({ name: "x".repeat(101) })).rejects.toMatchObject({ code: "validation_error", reason: "InvalidInput" })
+    await expect(gateway.create(JSON.parse('{"name": 5}'))).rejects.toMatchObject({ code: "validation_error", reason: "InvalidInput" })
+    expect((await gateway.create({ name: "x".repeat(100) })).name).toHaveLength(100)
+    // Plain JS callers may pass anything: a wrong shape is validation_error, never internal.
+    const loose = JSON.parse('{"number": 628123456789, "scan": {"phoneNumber": 628123456789}, "drop": {"reconnectAfterMs": -5}}')
+    const pairing = (await gateway.create()).sessionId
+    await expect(gateway.requestPairingCode(pairing, loose.number)).rejects.toMatchObject({ code: "validation_error" })
+    await gateway.startPairing(pairing)
+    await expect(gateway.phone.scan(pairing, loose.scan)).rejects.toMatchObject({ code: "validation_error" })
+    await expect(gateway.phone.enterCode(pairing, loose.scan)).rejects.toMatchObject({ code: "validation_error" })
+    await expect(gateway.phone.dropConnection(pairing, loose.drop)).rejects.toMatchObject({ code: "validation_error" })
     await expect(gateway.logout(sessionId)).rejects.toMatchObject({ code: "validation_error", reason: "NotPaired" })
     await expect(gateway.phone.scan(sessionId, { phoneNumber: phone })).rejects.toMatchObject({
       code: "validation_error",
