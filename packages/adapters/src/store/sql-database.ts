@@ -7,6 +7,7 @@ import { PGliteDialect } from "kysely-pglite-dialect"
 import pg from "pg"
 import { lockDataDir } from "./data-dir-lock.js"
 import { migrateToLatest } from "./migrations.js"
+import { withNamedStatements } from "./named-statements.js"
 import type { Database } from "./schema.js"
 
 export interface PostgresOptions {
@@ -40,7 +41,7 @@ export class SqlDatabase extends Context.Tag("wa-gateway/SqlDatabase")<SqlDataba
       // An idle client dies when PostgreSQL restarts; without a listener pg
       // rethrows that as an uncaught error. The next query reconnects.
       pool.on("error", () => undefined)
-      return Promise.resolve(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }))
+      return Promise.resolve(new Kysely<Database>({ dialect: new PostgresDialect({ pool: withNamedStatements(pool) }) }))
     }))
 
   /** An embedded PGlite, persisted in `dataDir` or in memory; closed on release. */

@@ -1,0 +1,62 @@
+import type { PostgresCursor, PostgresPool, PostgresPoolClient, PostgresQueryResult } from "kysely"
+import type pg from "pg"
+
+/** Distinct statements a connection keeps prepared; texts beyond run unnamed as before. */
+export const NAMED_STATEMENT_LIMIT = 200
+
+type Command = PostgresQueryResult<unknown>["command"]
+const COMMANDS: ReadonlyArray<string> = ["UPDATE", "DELETE", "INSERT", "SELECT", "MERGE", "COMMIT", "ROLLBACK"] satisfies ReadonlyArray<Command>
+const isCommand = (command: string): command is Command => COMMANDS.includes(command)
+/** Kysely reads the command only to count affected rows and spot COMMIT/ROLLBACK; anything else reads like SELECT. */
+const commandOf = (command: string): Command => isCommand(command) ? command : "SELECT"
+
+/** Only plannable statements; DDL (migrations) and transaction control stay unnamed. */
+const PLANNABLE = /^\s*(select|insert|update|delete|with)\b/i
+
+/**
+ * pg sends every query as an unnamed statement, which PostgreSQL parses and
+ * plans on each call; for the append's CTE that costs more than running it.
+ * A name per distinct SQL text lets each connection keep the statement
+ * prepared after its first use. Kysely builds texts from a few shapes with
+ * values as parameters, so the names stay few; NAMED_STATEMENT_LIMIT caps them
+ * in case some caller inlines values.
+ */
+export const withNamedStatements = (pool: pg.Pool): PostgresPool => {
+  const names = new Map<string, string>()
+  const nameOf = (text: string): string | undefined => {
+    const known = names.get(text)
+    if (known !== undefined || names.size >= NAMED_STATEMENT_LIMIT || !PLANNABLE.test(text)) return known
+    const name = `wa_${names.size}`
+    names.set(text, name)
+    return name
+  }
+  // Kysely keys its connection state by client object: hand out one wrapper per pg client.
+  const wrappers = new WeakMap<pg.PoolClient, PostgresPoolClient>()
+  const wrap = (client: pg.PoolClient): PostgresPoolClient => {
+    function query<R>(sql: string, parameters: ReadonlyArray<unknown>): Promise<PostgresQueryResult<R>>
+    function query<R>(cursor: PostgresCursor<R>): PostgresCursor<R>
+    function query<R>(
+      sqlOrCursor: string | PostgresCursor<R>,
+      parameters: ReadonlyArray<unknown> = []
+    ): Promise<PostgresQueryResult<R>> | PostgresCursor<R> {
+      // Kysely passes a cursor only for streaming, which SqlDatabase does not configure.
+      if (typeof sqlOrCursor !== "string") throw new Error("query cursors are not configured")
+      const name = nameOf(sqlOrCursor)
+      const values = [...parameters]
+      return client.query<R & pg.QueryResultRow>(name === undefined ? { text: sqlOrCursor, values } : { name, text: sqlOrCursor, values })
+        .then((result) => ({ command: commandOf(result.command), rowCount: result.rowCount ?? 0, rows: result.rows }))
+    }
+    return { query, release: (destroy?: boolean) => client.release(destroy) }
+  }
+  return {
+    connect: async () => {
+      const client = await pool.connect()
+      const known = wrappers.get(client)
+      if (known !== undefined) return known
+      const wrapper = wrap(client)
+      wrappers.set(client, wrapper)
+      return wrapper
+    },
+    end: () => pool.end()
+  }
+}
