@@ -88,9 +88,12 @@ describe("Authenticator", () => {
       yield* withAuthenticator(issuer, {}, Effect.gen(function* () {
         const before = issuer.jwksFetches
         expect(Either.isRight(yield* authenticate(known))).toBe(true)
-        expect(Either.isLeft(yield* authenticate(unknown))).toBe(true)
-        expect(Either.isLeft(yield* authenticate(unknown))).toBe(true)
         expect(issuer.jwksFetches).toBe(before + 1)
+        // Right after the first fetch: the unknown kid still refetches once.
+        expect(Either.isLeft(yield* authenticate(unknown))).toBe(true)
+        expect(issuer.jwksFetches).toBe(before + 2)
+        expect(Either.isLeft(yield* authenticate(unknown))).toBe(true)
+        expect(issuer.jwksFetches).toBe(before + 2)
       }))
     }))
 
@@ -132,29 +135,37 @@ describe("Authenticator with the production JWKS cooldown", () => {
     vi.useRealTimers()
   })
 
-  it("a key published after the last fetch is accepted 30 s after that fetch, and not refetched for before", async () => {
+  it("a key published since the last fetch is found on first use; after that refetch, the next unknown kid waits the 30 s cooldown", async () => {
     const issuer = await startTestJwtIssuer()
     try {
       vi.useFakeTimers({ toFake: ["Date"], now: Date.now() })
       const start = Date.now()
       const known = await issuer.mint({ org: "acme", role: "owner" })
-      const kid = await issuer.addKey({ publish: false })
-      const fresh = await issuer.mint({ org: "acme", role: "owner", kid })
+      const first = await issuer.addKey({ publish: false })
+      const second = await issuer.addKey({ publish: false })
+      const byFirst = await issuer.mint({ org: "acme", role: "owner", kid: first })
+      const bySecond = await issuer.mint({ org: "acme", role: "owner", kid: second })
       const results = await Effect.runPromise(withAuthenticator(issuer, {}, Effect.gen(function* () {
-        const first = yield* authenticate(known)
-        issuer.publishKey(kid)
-        vi.setSystemTime(start + 29_000)
-        const early = yield* authenticate(fresh)
-        const fetchesBefore = issuer.jwksFetches
-        vi.setSystemTime(start + 30_001)
-        const late = yield* authenticate(fresh)
-        return { first, early, fetchesBefore, late }
+        const known1 = yield* authenticate(known)
+        issuer.publishKey(first)
+        vi.setSystemTime(start + 1_000)
+        const firstUse = yield* authenticate(byFirst)
+        const fetchesAfterFirst = issuer.jwksFetches
+        issuer.publishKey(second)
+        vi.setSystemTime(start + 30_999)
+        const early = yield* authenticate(bySecond)
+        const fetchesBeforeCooldown = issuer.jwksFetches
+        vi.setSystemTime(start + 31_001)
+        const late = yield* authenticate(bySecond)
+        return { known1, firstUse, fetchesAfterFirst, early, fetchesBeforeCooldown, late }
       })))
-      expect(Either.isRight(results.first)).toBe(true)
+      expect(Either.isRight(results.known1)).toBe(true)
+      expect(Either.getOrThrow(results.firstUse).orgId).toBe("acme")
+      expect(results.fetchesAfterFirst).toBe(2)
       expect(Either.isLeft(results.early)).toBe(true)
-      expect(results.fetchesBefore).toBe(1)
+      expect(results.fetchesBeforeCooldown).toBe(2)
       expect(Either.getOrThrow(results.late).orgId).toBe("acme")
-      expect(issuer.jwksFetches).toBe(2)
+      expect(issuer.jwksFetches).toBe(3)
     } finally {
       vi.useRealTimers()
       await issuer.close()
