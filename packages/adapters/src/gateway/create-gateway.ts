@@ -97,8 +97,11 @@ type Failure = { readonly _tag: string } | GatewayOperationError
 
 const invalid = (message: string) => Effect.fail(new GatewayOperationError("validation_error", "InvalidInput", message))
 
+/** At most 100 characters, counted in code points as over HTTP. */
+const Text100 = Schema.String.pipe(Schema.filter((text) => [...text].length <= 100))
+
 /** API.md: `name?: string ≤ 100 chars`; plain JS callers may pass anything. */
-const CreateInput = Schema.UndefinedOr(Schema.Struct({ name: Schema.optional(Schema.String.pipe(Schema.maxLength(100))) }))
+const CreateInput = Schema.UndefinedOr(Schema.Struct({ name: Schema.optional(Text100) }))
 
 const createInputOf = (input: unknown): Effect.Effect<{ readonly name: string }, GatewayOperationError> =>
   Schema.decodeUnknown(CreateInput)(input).pipe(
@@ -110,7 +113,7 @@ const createInputOf = (input: unknown): Effect.Effect<{ readonly name: string },
 const checked = <A, I>(schema: Schema.Schema<A, I>, input: unknown, message: string): Effect.Effect<A, GatewayOperationError> =>
   Schema.decodeUnknown(schema)(input).pipe(Effect.orElse(() => invalid(message)))
 
-const PushName = Schema.optionalWith(Schema.String.pipe(Schema.maxLength(100)), { exact: true })
+const PushName = Schema.optionalWith(Text100, { exact: true })
 const ScanInput = Schema.Struct({ phoneNumber: Schema.String, pushName: PushName })
 const EnterCodeInput = Schema.Struct({ code: Schema.String, pushName: PushName })
 const DropOptions = Schema.UndefinedOr(

@@ -57,6 +57,7 @@ describe("createGateway (promise API, memory store)", () => {
     await expect(gateway.create({ name: "x".repeat(101) })).rejects.toMatchObject({ code: "validation_error", reason: "InvalidInput" })
     await expect(gateway.create(JSON.parse('{"name": 5}'))).rejects.toMatchObject({ code: "validation_error", reason: "InvalidInput" })
     expect((await gateway.create({ name: "x".repeat(100) })).name).toHaveLength(100)
+    expect((await gateway.create({ name: "📱".repeat(100) })).name).toBe("📱".repeat(100))
     // Plain JS callers may pass anything: a wrong shape is validation_error, never internal.
     const loose = JSON.parse('{"number": 628123456789, "scan": {"phoneNumber": 628123456789}, "drop": {"reconnectAfterMs": -5}}')
     const pairing = (await gateway.create()).sessionId

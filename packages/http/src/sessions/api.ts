@@ -52,8 +52,20 @@ export type Session = typeof Session.Type
 /** Unknown fields in a body are a client mistake: 400, not silently dropped. */
 const strict = { parseOptions: { onExcessProperty: "error" } } as const
 
+/**
+ * At most `max` characters, counted as Unicode code points like JSON Schema's
+ * `maxLength` (an emoji is one character, not two UTF-16 units).
+ */
+export const stringOfAtMost = (max: number) =>
+  Schema.String.pipe(
+    Schema.filter((text) => [...text].length <= max, {
+      message: () => `Expected a string at most ${max} character(s) long`,
+      jsonSchema: { maxLength: max }
+    })
+  )
+
 export const CreateSessionRequest = Schema.Struct({
-  name: Schema.optionalWith(Schema.String.pipe(Schema.maxLength(100)), { exact: true })
+  name: Schema.optionalWith(stringOfAtMost(100), { exact: true })
 }).annotations({ identifier: "CreateSessionRequest", ...strict })
 
 /** Where the next page starts: the last row of this page (keyset, newest first). */

@@ -77,6 +77,13 @@ describe("POST /sessions", () => {
     expect(error.details).toMatchObject({ issues: [{ field: "name" }] })
   })
 
+  it("counts the name in characters (code points), as JSON Schema's maxLength does", async () => {
+    const created = await call(server, "POST", base, { token: admin, body: { name: "📱".repeat(100) } })
+    expect(created.status).toBe(201)
+    expect(wire(Session, created).name).toBe("📱".repeat(100))
+    expectEnvelope(await call(server, "POST", base, { token: admin, body: { name: "📱".repeat(101) } }), 400, "validation_error")
+  })
+
   it("refuses unknown fields, a non-string name and a non-object body", async () => {
     const unknown = expectEnvelope(await call(server, "POST", base, { token: admin, body: { name: "x", color: "red" } }), 400, "validation_error")
     expect(unknown.details).toMatchObject({ issues: [{ field: "color" }] })

@@ -12,7 +12,7 @@ import {
 } from "../errors.js"
 import { Authentication } from "../middleware/authentication.js"
 import { optionalRequestBody } from "../openapi.js"
-import { Session, SessionPath } from "../sessions/api.js"
+import { Session, SessionPath, stringOfAtMost } from "../sessions/api.js"
 
 // The /simulator/v1 routes of spec/API.md: a simulated phone acting on a
 // session, for the simulator engine. On any other engine they answer 501.
@@ -20,7 +20,7 @@ import { Session, SessionPath } from "../sessions/api.js"
 /** Unknown fields in a body are a client mistake: 400, not silently dropped. */
 const strict = { parseOptions: { onExcessProperty: "error" } } as const
 
-const PushName = Schema.String.pipe(Schema.maxLength(100)).annotations({
+const PushName = stringOfAtMost(100).annotations({
   description: "the name the phone's owner set in WhatsApp"
 })
 
