@@ -57,6 +57,11 @@ describe("the generated OpenAPI document", () => {
     await expect(SwaggerParser.validate(structuredClone(spec) as never)).resolves.toBeDefined()
   })
 
+  it("repeats no $id, so JSON Schema validators (ajv) can compile it to check responses", () => {
+    const ids = JSON.stringify(spec).match(/"\$id":"[^"]*"/g) ?? []
+    expect(ids.length).toBe(new Set(ids).size)
+  })
+
   it("lists exactly the routes of API.md with readable custom-method paths", () => {
     const listed = Object.entries(paths()).flatMap(([path, item]) => Object.keys(item).map((method) => `${method} ${path}`))
     expect(listed.sort()).toEqual(routes.map(([method, path]) => `${method} ${path}`).sort())

@@ -94,7 +94,31 @@ const documentationPaths: Json = {
   }
 }
 
-export const readableOpenApi = (spec: Record<string, unknown>): Record<string, unknown> => {
+/**
+ * Effect writes `Schema.Unknown` as `{ $id: "/schemas/unknown", title: "unknown" }`
+ * at every use; the repeated `$id` makes JSON Schema validators (ajv) refuse the
+ * document. Any value is the empty schema `{}`.
+ */
+const withoutSchemaIds = (node: unknown): unknown => {
+  if (Array.isArray(node)) return node.map(withoutSchemaIds)
+  if (!isObject(node)) return node
+  const id = node["$id"]
+  if (typeof id === "string" && id.startsWith("/schemas/")) {
+    const { $id: _id, title: _title, ...rest } = node
+    return withoutSchemaIds(rest)
+  }
+  return Object.fromEntries(Object.entries(node).map(([key, value]) => [key, withoutSchemaIds(value)]))
+}
+
+export const readableOpenApi = (spec: Record<string, unknown>): Record<string, unknown> =>
+  withoutSchemaIdsDocument(readableOpenApiPaths(spec))
+
+const withoutSchemaIdsDocument = (spec: Record<string, unknown>): Record<string, unknown> => {
+  const cleaned = withoutSchemaIds(spec)
+  return isObject(cleaned) ? cleaned : spec
+}
+
+const readableOpenApiPaths = (spec: Record<string, unknown>): Record<string, unknown> => {
   const components = isObject(spec["components"]) ? spec["components"] : {}
   const schemas = isObject(components["schemas"]) ? components["schemas"] : {}
   const { HttpApiDecodeError: _decodeError, Issue: _issue, ...kept } = schemas
