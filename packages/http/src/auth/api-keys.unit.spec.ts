@@ -130,7 +130,9 @@ describe("API keys", () => {
         expect(yield* store.revoke(created.info.id, new Date(2_000_000))).toBe(true)
         yield* TestClock.adjust(VERIFIED_KEY_TTL_MS)
         expect(reasonOf(yield* Effect.either(apiKeys.verify(created.key)))).toMatch(/revoked/)
-        expect(VERIFIED_KEY_TTL_MS).toBeLessThanOrEqual(5_000)
+        // API.md/issue 3: a revoked key is 401. The CLI needs over a second to start and revoke,
+        // so a key used just before `api-keys revoke` must already be out of the cache by then.
+        expect(VERIFIED_KEY_TTL_MS).toBeLessThanOrEqual(500)
       })))
 
   it.effect("a verified key is not looked up again within VERIFIED_KEY_TTL_MS", () =>
