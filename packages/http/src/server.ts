@@ -73,6 +73,15 @@ export const serverPort: Effect.Effect<number, never, HttpServer.HttpServer> = E
   (server) => server.address._tag === "TcpAddress" ? server.address.port : 0
 )
 
+/**
+ * Effect's JSON lines written straight to stdout: through `console.log` (what
+ * `Logger.json` uses) a request line cost the server about a quarter of its
+ * throughput at LOG_LEVEL=info (bench/http-get.ts).
+ */
+const jsonLinesToStdout = Logger.make((options) => {
+  process.stdout.write(`${Logger.jsonLogger.log(options)}\n`)
+})
+
 /** Structured JSON log lines at `level` and above. */
 export const jsonLogging = (level: LogLevel.LogLevel): Layer.Layer<never> =>
-  Layer.merge(Logger.json, Logger.minimumLogLevel(level))
+  Layer.merge(Logger.replace(Logger.defaultLogger, jsonLinesToStdout), Logger.minimumLogLevel(level))
