@@ -49,8 +49,14 @@ export const Session = Schema.Struct({
 }).annotations({ identifier: "Session", description: "Identity fields are null until paired." })
 export type Session = typeof Session.Type
 
-/** Unknown fields in a body are a client mistake: 400, not silently dropped. */
-const strict = { parseOptions: { onExcessProperty: "error" } } as const
+/**
+ * Unknown fields in a body are a client mistake: 400, not silently dropped.
+ * A body that is not an object is named as such, not by the schema's identifier.
+ */
+const strict = {
+  parseOptions: { onExcessProperty: "error" },
+  message: () => "Expected the body to be a JSON object"
+} as const
 
 /**
  * At most `max` characters, counted as Unicode code points like JSON Schema's

@@ -17,8 +17,14 @@ import { Session, SessionPath, stringOfAtMost } from "../sessions/api.js"
 // The /simulator/v1 routes of spec/API.md: a simulated phone acting on a
 // session, for the simulator engine. On any other engine they answer 501.
 
-/** Unknown fields in a body are a client mistake: 400, not silently dropped. */
-const strict = { parseOptions: { onExcessProperty: "error" } } as const
+/**
+ * Unknown fields in a body are a client mistake: 400, not silently dropped.
+ * A body that is not an object is named as such, not by the schema's identifier.
+ */
+const strict = {
+  parseOptions: { onExcessProperty: "error" },
+  message: () => "Expected the body to be a JSON object"
+} as const
 
 const PushName = stringOfAtMost(100).annotations({
   description: "the name the phone's owner set in WhatsApp"
