@@ -39,14 +39,41 @@ const encodeBase32 = (value: bigint, length: number): string => {
   return out
 }
 
-/** A ULID from Effect's Clock and Random, so tests control both. */
-export const makeUlid: Effect.Effect<string> = Effect.gen(function* () {
-  const millis = yield* Clock.currentTimeMillis
+/** The 80 random bits of a ULID, from Effect's Random. */
+const randomBits: Effect.Effect<bigint> = Effect.gen(function* () {
   let random = 0n
   for (let i = 0; i < 5; i++) {
     random = (random << 16n) | BigInt(yield* Random.nextIntBetween(0, 65536))
   }
-  return encodeBase32(BigInt(millis), 10) + encodeBase32(random, 16)
+  return random
+})
+
+const encodeUlid = (millis: number, random: bigint): string => encodeBase32(BigInt(millis), 10) + encodeBase32(random, 16)
+
+/** A ULID from Effect's Clock and Random, so tests control both. */
+export const makeUlid: Effect.Effect<string> = Effect.gen(function* () {
+  const millis = yield* Clock.currentTimeMillis
+  return encodeUlid(millis, yield* randomBits)
 })
 
 export const makeSessionId: Effect.Effect<SessionId> = Effect.map(makeUlid, (ulid) => SessionId.make(`sess_${ulid}`))
+
+const RANDOM_LIMIT = 1n << 80n
+
+/**
+ * Session ids that sort in creation order even within one millisecond (the
+ * monotonic ULID rule: same millisecond → the previous random part + 1), so
+ * "newest first" never shuffles sessions created in the same millisecond.
+ * Each generator keeps its own last id.
+ */
+export const makeMonotonicSessionIds: Effect.Effect<Effect.Effect<SessionId>> = Effect.sync(() => {
+  let last: { readonly millis: number; readonly random: bigint } | null = null
+  return Effect.gen(function* () {
+    const millis = yield* Clock.currentTimeMillis
+    const previous = last
+    last = previous !== null && millis <= previous.millis && previous.random + 1n < RANDOM_LIMIT
+      ? { millis: previous.millis, random: previous.random + 1n }
+      : { millis, random: yield* randomBits }
+    return SessionId.make(`sess_${encodeUlid(last.millis, last.random)}`)
+  })
+})

@@ -3,7 +3,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Clock, Effect, Random, TestClock } from "effect"
 import * as fc from "fast-check"
 import { invalidPhoneArb, phoneNumberArb, sessionIdArb } from "../../testkit/src/arbitraries.js"
-import { isPhoneNumber, isSessionId, makeSessionId, makeUlid, OrgId, PhoneNumber, SessionId } from "./ids.js"
+import { isPhoneNumber, isSessionId, makeMonotonicSessionIds, makeSessionId, makeUlid, OrgId, PhoneNumber, SessionId } from "./ids.js"
 
 const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
@@ -103,6 +103,60 @@ describe("makeSessionId", () => {
       const a = yield* makeSessionId
       const b = yield* makeSessionId
       expect(a).not.toBe(b)
+    }))
+})
+
+describe("makeMonotonicSessionIds", () => {
+  it.effect("sorts ids in creation order within one millisecond: the random part counts up by one", () =>
+    Effect.gen(function* () {
+      yield* TestClock.setTime(1_700_000_000_000)
+      const next = yield* makeMonotonicSessionIds
+      const ids: Array<string> = []
+      for (let i = 0; i < 200; i++) ids.push(yield* next)
+      expect(ids.every((id) => isSessionId(id) && id.startsWith("sess_01HF7YAT00"))).toBe(true)
+      expect([...ids].sort()).toEqual(ids)
+      expect(new Set(ids).size).toBe(ids.length)
+      const randoms = ids.map((id) => decode(id.slice(15)))
+      expect(randoms.slice(1).map((r, i) => r - randoms[i]!)).toEqual(Array.from({ length: 199 }, () => 1n))
+    }))
+
+  it.effect("draws a fresh random part when the clock moves on, and keeps the time prefix of the clock", () =>
+    Effect.gen(function* () {
+      yield* TestClock.setTime(1_700_000_000_000)
+      const next = yield* makeMonotonicSessionIds
+      const first = yield* next.pipe(Effect.withRandom(Random.fixed([1, 2, 3, 4, 5])))
+      yield* TestClock.adjust("1 millis")
+      const second = yield* next.pipe(Effect.withRandom(Random.fixed([9, 9, 9, 9, 9])))
+      expect(decode(second.slice(5, 15)) - decode(first.slice(5, 15))).toBe(1n)
+      expect(second.slice(15)).toBe(ulidAtSync(0, [9, 9, 9, 9, 9]).slice(10))
+    }))
+
+  it.effect("never goes backwards when the clock does", () =>
+    Effect.gen(function* () {
+      const next = yield* makeMonotonicSessionIds
+      const later = yield* next.pipe(Effect.withClock(stoppedClock(1_700_000_000_500)))
+      const earlier = yield* next.pipe(Effect.withClock(stoppedClock(1_700_000_000_000)))
+      expect(earlier > later).toBe(true)
+      expect(earlier.slice(5, 15)).toBe(later.slice(5, 15))
+    }))
+
+  it.effect("starts afresh when the random part of the millisecond is used up", () =>
+    Effect.gen(function* () {
+      const next = yield* makeMonotonicSessionIds
+      const max = yield* next.pipe(Effect.withRandom(Random.fixed([65535, 65535, 65535, 65535, 65535])))
+      expect(max.slice(15)).toBe("ZZZZZZZZZZZZZZZZ")
+      const after = yield* next.pipe(Effect.withRandom(Random.fixed([0, 0, 0, 0, 7])))
+      expect(after.slice(15)).toBe("0000000000000007")
+    }))
+
+  it.effect("keeps one sequence per generator", () =>
+    Effect.gen(function* () {
+      const a = yield* makeMonotonicSessionIds
+      const b = yield* makeMonotonicSessionIds
+      const fixed = Random.fixed([5, 5, 5, 5, 5])
+      const fromA = yield* a.pipe(Effect.withRandom(fixed))
+      const fromB = yield* b.pipe(Effect.withRandom(fixed))
+      expect(fromB).toBe(fromA)
     }))
 })
 

@@ -1,5 +1,5 @@
 import { Clock, Context, Effect, Layer, Option, Schedule, Schema } from "effect"
-import { makeSessionId, type OrgId, type SessionId } from "../ids.js"
+import { makeMonotonicSessionIds, type OrgId, type SessionId } from "../ids.js"
 import {
   EventStore,
   type SessionPage,
@@ -54,6 +54,7 @@ export class SessionService extends Context.Tag("wa-gateway/SessionService")<Ses
 const make = Effect.gen(function* () {
   const store = yield* EventStore
   const lock = yield* makeKeyedLock
+  const nextSessionId = yield* makeMonotonicSessionIds
 
   const now = Effect.map(Clock.currentTimeMillis, (millis) => new Date(millis))
 
@@ -108,7 +109,7 @@ const make = Effect.gen(function* () {
 
   const create = (orgId: OrgId, name: string) =>
     Effect.gen(function* () {
-      const sessionId = yield* makeSessionId
+      const sessionId = yield* nextSessionId
       const outcome = yield* execute(orgId, sessionId, new CreateSession({ sessionId, orgId, name }))
       if (outcome.record === null) return yield* Effect.dieMessage("a created session has no read model")
       return outcome.record
