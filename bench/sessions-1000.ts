@@ -15,7 +15,11 @@ const org = OrgId.make("bench")
 
 // `npm run bench` runs under tsx without --expose-gc; V8 can still hand out its gc function.
 setFlagsFromString("--expose-gc")
-const gc = runInNewContext("gc") as () => void
+const exposedGc: unknown = runInNewContext("gc")
+const gc = (): void => {
+  if (typeof exposedGc !== "function") throw new Error("V8 did not expose gc")
+  exposedGc()
+}
 
 /** Heap in use after full collections (a few rounds, so finalizers and weak maps settle). */
 const settledHeap = async (): Promise<number> => {
