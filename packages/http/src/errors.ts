@@ -260,7 +260,7 @@ const serverSideReason = (error: MappableError): string | undefined => {
     case "EngineUnavailable":
       return error.message
     case "EngineNotImplemented":
-      return `not implemented: ${error.operation}`
+      return `the engine cannot ${error.operation} in this build`
     default:
       return undefined
   }

@@ -221,7 +221,7 @@ describe("Gateway", () => {
       expect((yield* gateway.get(acme, sessionId)).status).toBe("pairing")
     })))
 
-  it.effect("on an engine this build lacks, pairing fails as not implemented and the stream says it failed", () =>
+  it.effect("on an engine this build lacks, pairing fails as not_implemented and the stream says it failed", () =>
     onBaileysStub(Effect.gen(function* () {
       const gateway = yield* Gateway
       const { sessionId } = yield* created
