@@ -260,7 +260,7 @@ const serverSideReason = (error: MappableError): string | undefined => {
     case "EngineUnavailable":
       return error.message
     case "EngineNotImplemented":
-      return `the engine cannot ${error.operation} in this build`
+      return `${error.operation} is not available in this build`
     default:
       return undefined
   }
