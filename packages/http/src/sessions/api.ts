@@ -53,7 +53,7 @@ export type Session = typeof Session.Type
  * Unknown fields in a body are a client mistake: 400, not silently dropped.
  * A body that is not an object is named as such, not by the schema's identifier.
  */
-const strict = {
+export const strictBody = {
   parseOptions: { onExcessProperty: "error" },
   message: () => "Expected the body to be a JSON object"
 } as const
@@ -72,7 +72,7 @@ export const stringOfAtMost = (max: number) =>
 
 export const CreateSessionRequest = Schema.Struct({
   name: Schema.optionalWith(stringOfAtMost(100), { exact: true })
-}).annotations({ identifier: "CreateSessionRequest", ...strict })
+}).annotations({ identifier: "CreateSessionRequest", ...strictBody })
 
 /** Where the next page starts: the last row of this page (keyset, newest first). */
 export interface PageCursor {
@@ -133,7 +133,7 @@ export const PairingCodeRequest = Schema.Struct({
     description: "international format, digits only, no leading +, 8–15 digits",
     examples: ["628123456789"]
   })
-}).annotations({ identifier: "PairingCodeRequest", ...strict })
+}).annotations({ identifier: "PairingCodeRequest", ...strictBody })
 
 export const PairingCode = Schema.Struct({
   code: Schema.String.annotations({ examples: ["ABCD-1234"] }),

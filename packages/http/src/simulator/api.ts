@@ -12,19 +12,10 @@ import {
 } from "../errors.js"
 import { Authentication } from "../middleware/authentication.js"
 import { optionalRequestBody } from "../openapi.js"
-import { Session, SessionPath, stringOfAtMost } from "../sessions/api.js"
+import { Session, SessionPath, strictBody, stringOfAtMost } from "../sessions/api.js"
 
 // The /simulator/v1 routes of spec/API.md: a simulated phone acting on a
 // session, for the simulator engine. On any other engine they answer 501.
-
-/**
- * Unknown fields in a body are a client mistake: 400, not silently dropped.
- * A body that is not an object is named as such, not by the schema's identifier.
- */
-const strict = {
-  parseOptions: { onExcessProperty: "error" },
-  message: () => "Expected the body to be a JSON object"
-} as const
 
 const PushName = stringOfAtMost(100).annotations({
   description: "the name the phone's owner set in WhatsApp"
@@ -36,7 +27,7 @@ export const ScanRequest = Schema.Struct({
     examples: ["628123456789"]
   }),
   pushName: Schema.optionalWith(PushName, { exact: true })
-}).annotations({ identifier: "SimulatorScanRequest", ...strict })
+}).annotations({ identifier: "SimulatorScanRequest", ...strictBody })
 
 export const EnterCodeRequest = Schema.Struct({
   code: Schema.String.pipe(Schema.minLength(1), Schema.maxLength(20)).annotations({
@@ -44,7 +35,7 @@ export const EnterCodeRequest = Schema.Struct({
     examples: ["ABCD-1234"]
   }),
   pushName: Schema.optionalWith(PushName, { exact: true })
-}).annotations({ identifier: "SimulatorEnterCodeRequest", ...strict })
+}).annotations({ identifier: "SimulatorEnterCodeRequest", ...strictBody })
 
 export const DropConnectionRequest = Schema.Struct({
   reconnectAfterMs: Schema.optionalWith(
@@ -53,7 +44,7 @@ export const DropConnectionRequest = Schema.Struct({
     }),
     { exact: true }
   )
-}).annotations({ identifier: "SimulatorDropConnectionRequest", ...strict })
+}).annotations({ identifier: "SimulatorDropConnectionRequest", ...strictBody })
 
 export class SimulatorApi extends HttpApiGroup.make("simulator")
   .add(
