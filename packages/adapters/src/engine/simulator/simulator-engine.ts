@@ -131,22 +131,16 @@ const make = (options: SimulatorOptions) =>
         return yield* emit(EngineEvent.Paired({ sessionId, identity }))
       })
 
-    const showing = (sessionId: SessionId) =>
-      Effect.map(Clock.currentTimeMillis, (now) => {
-        const current = links.get(sessionId)
-        return current?._tag === "Pairing" && current.challenge.expiresAt.getTime() > now ? current.challenge : undefined
-      })
-
     const control: Context.Tag.Service<SimulatorControl> = {
       scan: (sessionId, input) =>
         serialized(Effect.gen(function* () {
-          const challenge = yield* showing(sessionId)
+          const challenge = Option.getOrUndefined(yield* currentChallenge(sessionId))
           if (challenge?._tag !== "Qr") return yield* rejected(sessionId, "no_qr_showing", "no QR code is showing for this session")
           return yield* link(sessionId, { phoneNumber: input.phoneNumber, pushName: input.pushName ?? null })
         })),
       enterCode: (sessionId, input) =>
         serialized(Effect.gen(function* () {
-          const challenge = yield* showing(sessionId)
+          const challenge = Option.getOrUndefined(yield* currentChallenge(sessionId))
           if (challenge?._tag !== "Code") return yield* rejected(sessionId, "no_code_pending", "no pairing code is pending for this session")
           if (normalizePairingCode(input.code) !== normalizePairingCode(challenge.code)) {
             return yield* rejected(sessionId, "wrong_code", "the pairing code is wrong")
