@@ -48,19 +48,18 @@ export const parseSessionId = (raw: string): Effect.Effect<SessionId, NotFound> 
   })
 
 /**
- * `POST /sessions` takes an optional body: none (or an empty one) means `{}`,
- * so `curl -X POST …/sessions` just works. Anything present must be a JSON
- * object with only the known fields.
+ * A route whose body is optional (`POST /sessions`, `:dropConnection`): none
+ * (or an empty one) means `{}`, so `curl -X POST …/sessions` just works.
+ * Anything present must be a JSON object with only the known fields.
  */
-const readCreateRequest = (request: HttpServerRequest.HttpServerRequest) =>
+export const readOptionalBody = <A, I>(schema: Schema.Schema<A, I>, request: HttpServerRequest.HttpServerRequest) =>
   Effect.gen(function* () {
-    // Body read failures (too large, aborted) are handled with the framework's own, in one place.
+    // Body read failures (too large, aborted) are answered by the envelope middleware, in one place.
     const text = yield* Effect.orDie(request.text)
-    if (text.trim() === "") return {}
-    const json = yield* Effect.try({ try: (): unknown => JSON.parse(text), catch: () => invalidJson() })
-    return yield* Schema.decodeUnknown(CreateSessionRequest)(json).pipe(
-      Effect.mapError(validationErrorFromParseError)
-    )
+    const json = text.trim() === ""
+      ? {}
+      : yield* Effect.try({ try: (): unknown => JSON.parse(text), catch: () => invalidJson() })
+    return yield* Schema.decodeUnknown(schema)(json).pipe(Effect.mapError(validationErrorFromParseError))
   })
 
 const wantsPng = (request: HttpServerRequest.HttpServerRequest): boolean =>
@@ -81,7 +80,7 @@ export const SessionsLive = HttpApiBuilder.group(GatewayApi, "sessions", (handle
       .handleRaw("create", ({ request }) =>
         Effect.gen(function* () {
           const orgId = yield* authorized("create")
-          const body = yield* readCreateRequest(request)
+          const body = yield* readOptionalBody(CreateSessionRequest, request)
           const view = yield* mapErrors(gateway.create(orgId, { name: body.name ?? "" }).pipe(
             Effect.catchTag("SessionNotFound", Effect.die)
           ))

@@ -1,23 +1,13 @@
-import { HttpApiBuilder, type HttpServerRequest } from "@effect/platform"
-import { Effect, Schema } from "effect"
+import { HttpApiBuilder } from "@effect/platform"
+import { Effect } from "effect"
 import { SimulatedPhone, type SimulatedPhoneError, type SessionView } from "@wa-gateway/adapters"
 import type { InvalidPhone, OrgId, SessionId } from "@wa-gateway/domain"
 import { GatewayApi } from "../api.js"
 import { CurrentPrincipal } from "../auth/principal.js"
-import { invalidJson, mapErrors, validationErrorFromParseError } from "../errors.js"
+import { mapErrors } from "../errors.js"
 import { requireCapability } from "../middleware/capability.js"
-import { parseSessionId, toSession } from "../sessions/handlers.js"
+import { parseSessionId, readOptionalBody, toSession } from "../sessions/handlers.js"
 import { DropConnectionRequest, simulatorCapability } from "./api.js"
-
-/** The body of `:dropConnection` is optional: none (or an empty one) means `{}`. */
-const readDropConnection = (request: HttpServerRequest.HttpServerRequest) =>
-  Effect.gen(function* () {
-    // Body read failures (too large, aborted) are answered by the envelope middleware, in one place.
-    const text = yield* Effect.orDie(request.text)
-    if (text.trim() === "") return {}
-    const json = yield* Effect.try({ try: (): unknown => JSON.parse(text), catch: () => invalidJson() })
-    return yield* Schema.decodeUnknown(DropConnectionRequest)(json).pipe(Effect.mapError(validationErrorFromParseError))
-  })
 
 export const SimulatorLive = HttpApiBuilder.group(GatewayApi, "simulator", (handlers) =>
   Effect.gen(function* () {
@@ -52,7 +42,7 @@ export const SimulatorLive = HttpApiBuilder.group(GatewayApi, "simulator", (hand
       .handleRaw("dropConnection", ({ path, request }) =>
         Effect.gen(function* () {
           const { orgId, sessionId } = yield* target(path.session)
-          const body = yield* readDropConnection(request)
+          const body = yield* readOptionalBody(DropConnectionRequest, request)
           return yield* respond(phone.dropConnection(orgId, sessionId, { reconnectAfterMs: body.reconnectAfterMs }))
         }))
   }))
