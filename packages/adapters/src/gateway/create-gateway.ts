@@ -103,15 +103,12 @@ const Text100 = Schema.String.pipe(Schema.filter((text) => [...text].length <= 1
 /** API.md: `name?: string ≤ 100 chars`; plain JS callers may pass anything. */
 const CreateInput = Schema.UndefinedOr(Schema.Struct({ name: Schema.optional(Text100) }))
 
-const createInputOf = (input: unknown): Effect.Effect<{ readonly name: string }, GatewayOperationError> =>
-  Schema.decodeUnknown(CreateInput)(input).pipe(
-    Effect.map((decoded) => ({ name: decoded?.name ?? "" })),
-    Effect.orElse(() => invalid("name must be a string of at most 100 characters"))
-  )
-
 /** Decodes what a plain JS caller passed; a wrong shape is `validation_error`, never a defect. */
 const checked = <A, I>(schema: Schema.Schema<A, I>, input: unknown, message: string): Effect.Effect<A, GatewayOperationError> =>
   Schema.decodeUnknown(schema)(input).pipe(Effect.orElse(() => invalid(message)))
+
+const createInputOf = (input: unknown): Effect.Effect<{ readonly name: string }, GatewayOperationError> =>
+  Effect.map(checked(CreateInput, input, "name must be a string of at most 100 characters"), (decoded) => ({ name: decoded?.name ?? "" }))
 
 const PushName = Schema.optionalWith(Text100, { exact: true })
 const ScanInput = Schema.Struct({ phoneNumber: Schema.String, pushName: PushName })
