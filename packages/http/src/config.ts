@@ -1,6 +1,7 @@
 import { Config, ConfigError, Effect, Either, LogLevel, Option, Schema } from "effect"
 import type { EngineName } from "@wa-gateway/adapters"
 import { AuthConfig, type AuthSettings } from "./auth/auth-config.js"
+import { optionalText } from "./optional-text.js"
 
 /** The environment table of spec/API.md "Configuration". */
 export interface ServerConfig {
@@ -14,9 +15,7 @@ export interface ServerConfig {
   readonly auth: AuthSettings
 }
 
-const databaseUrl: Config.Config<Option.Option<string>> = Config.option(Config.string("DATABASE_URL")).pipe(
-  // An empty variable (common in compose files) means unset.
-  Config.map(Option.filter((url) => url.trim() !== "")),
+const databaseUrl: Config.Config<Option.Option<string>> = optionalText("DATABASE_URL").pipe(
   Config.mapOrFail((url) =>
     Option.isNone(url) || /^postgres(ql)?:\/\//.test(url.value)
       ? Either.right(url)

@@ -1,4 +1,5 @@
 import { Config, ConfigError, Either, Option } from "effect"
+import { optionalText } from "../optional-text.js"
 
 /** The auth variables of API.md "Configuration". */
 export interface AuthSettings {
@@ -9,10 +10,6 @@ export interface AuthSettings {
   readonly orgClaim: string
   readonly roleClaim: string
 }
-
-/** An empty variable (common in compose files) means unset. */
-const optionalText = (name: string): Config.Config<Option.Option<string>> =>
-  Config.option(Config.string(name)).pipe(Config.map(Option.filter((value) => value.trim() !== "")))
 
 const jwksUrl: Config.Config<Option.Option<URL>> = optionalText("AUTH_JWKS_URL").pipe(
   Config.mapOrFail((text) => {
