@@ -23,6 +23,10 @@ const record = (id: SessionId, version: number, at: Date): SessionRecord => ({
   phoneNumber: null, waJid: null, waLid: null, pushName: null, createdAt: at, updatedAt: at, version
 })
 
+/** The reference INSERT, sent plain and as a prepared statement. */
+const BARE_INSERT = "insert into bare.events (stream_id, stream_version, org_id, type, data, occurred_at) values ($1, $2, $3, $4, $5, $6)"
+const bareRow = (streamId: string, i: number) => [streamId, i + 1, org, "PairingStarted", JSON.stringify({ method: "qr" }), new Date()]
+
 export const runStoreAppend = async (): Promise<ReadonlyArray<BenchLine>> => {
   const url = await benchDatabaseUrl("wa_bench_append")
   const lines: Array<BenchLine> = []
@@ -52,15 +56,10 @@ export const runStoreAppend = async (): Promise<ReadonlyArray<BenchLine>> => {
         }
       },
       bare: (round: number) => (w: number, i: number) =>
-        bare.query("insert into bare.events (stream_id, stream_version, org_id, type, data, occurred_at) values ($1, $2, $3, $4, $5, $6)",
-          [`bare-${round}-${writers}-${w}`, i + 1, org, "PairingStarted", JSON.stringify({ method: "qr" }), new Date()]),
+        bare.query(BARE_INSERT, bareRow(`bare-${round}-${writers}-${w}`, i)),
       // For reference: the same INSERT as a named (prepared) statement, as our store now sends its queries.
       barePrepared: (round: number) => (w: number, i: number) =>
-        bare.query({
-          name: "bench-bare-insert",
-          text: "insert into bare.events (stream_id, stream_version, org_id, type, data, occurred_at) values ($1, $2, $3, $4, $5, $6)",
-          values: [`bare-prepared-${round}-${writers}-${w}`, i + 1, org, "PairingStarted", JSON.stringify({ method: "qr" }), new Date()]
-        }),
+        bare.query({ name: "bench-bare-insert", text: BARE_INSERT, values: bareRow(`bare-prepared-${round}-${writers}-${w}`, i) }),
       emmett: (round: number) => (w: number, i: number) =>
         emmett.appendToStream(`emmett-${round}-${writers}-${w}`, [{ type: "PairingStarted", data: { method: "qr" } }],
           { expectedStreamVersion: BigInt(i) })
