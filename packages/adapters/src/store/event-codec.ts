@@ -1,12 +1,14 @@
 import { OrgId, SessionEvent, SessionId, type SessionRecord, type StoredEvent } from "@wa-gateway/domain"
 import { Effect, Schema } from "effect"
 
+const encodeSessionEvent = Schema.encodeSync(SessionEvent)
+
 /**
  * How an event is stored: `type` is its `_tag`, `data` the encoded fields
  * without it. Every store writes and reads events through these functions.
  */
 export const encodeEvent = (event: SessionEvent): { readonly type: string; readonly data: Record<string, unknown> } => {
-  const { _tag, ...data } = Schema.encodeSync(SessionEvent)(event)
+  const { _tag, ...data } = encodeSessionEvent(event)
   return { type: _tag, data }
 }
 
