@@ -118,19 +118,17 @@ const make = (options: SupervisorOptions) =>
     // Boot: paired sessions reconnect; a pairing from before the restart has
     // no challenge on the engine any more, so it has expired.
     const boot = Effect.gen(function* () {
+      const concurrency = options.resumeConcurrency ?? 16
       const paired = yield* store.sessionsInStatus("paired")
       yield* Effect.forEach(
         paired,
         (record) =>
           Effect.catchAll(engine.resume(record.sessionId), (e) =>
             Effect.logWarning("could not resume a paired session", e).pipe(Effect.annotateLogs({ sessionId: record.sessionId }))),
-        { concurrency: options.resumeConcurrency ?? 16, discard: true }
+        { concurrency, discard: true }
       )
       const stale = yield* store.sessionsInStatus("pairing")
-      yield* Effect.forEach(stale, (record) => command(record.sessionId, new FailPairing({ reason: "expired" })), {
-        concurrency: options.resumeConcurrency ?? 16,
-        discard: true
-      })
+      yield* Effect.forEach(stale, (record) => command(record.sessionId, new FailPairing({ reason: "expired" })), { concurrency, discard: true })
       yield* Effect.logInfo(`supervisor started: ${paired.length} paired session(s) resumed on ${engine.name}`)
     })
     yield* Effect.catchAll(boot, (e) => Effect.logError("supervisor could not read the sessions to resume", e))
