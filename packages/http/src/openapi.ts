@@ -161,3 +161,13 @@ export const optionalRequestBody = (operation: Record<string, unknown>): Record<
   const body = operation["requestBody"]
   return isObject(body) ? { ...operation, requestBody: { ...body, required: false } } : operation
 }
+
+/** For an endpoint that also answers `image/png` (the QR): the generator only lists its JSON body. */
+export const withPngResponse = (operation: Record<string, unknown>): Record<string, unknown> => {
+  const responses = operation["responses"]
+  const ok = isObject(responses) ? responses["200"] : undefined
+  const content = isObject(ok) ? ok["content"] : undefined
+  if (!isObject(responses) || !isObject(ok) || !isObject(content)) return operation
+  const png = { schema: { type: "string", format: "binary" } }
+  return { ...operation, responses: { ...responses, "200": { ...ok, content: { ...content, "image/png": png } } } }
+}

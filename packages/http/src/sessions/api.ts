@@ -11,7 +11,7 @@ import {
   ValidationErrorResponse
 } from "../errors.js"
 import { Authentication } from "../middleware/authentication.js"
-import { optionalRequestBody } from "../openapi.js"
+import { optionalRequestBody, withPngResponse } from "../openapi.js"
 
 // The sessions resource of spec/API.md. These schemas are the contract: the
 // OpenAPI document is generated from them.
@@ -166,23 +166,6 @@ export const SessionEvents = Schema.Struct({ events: Schema.Array(SessionEventVi
   identifier: "SessionEvents"
 })
 
-const pngResponse = (operation: Record<string, unknown>): Record<string, unknown> => {
-  const responses = operation["responses"]
-  if (typeof responses !== "object" || responses === null || !("200" in responses)) return operation
-  const ok = responses["200"]
-  if (typeof ok !== "object" || ok === null || !("content" in ok) || typeof ok.content !== "object") return operation
-  return {
-    ...operation,
-    responses: {
-      ...responses,
-      "200": {
-        ...ok,
-        content: { ...ok.content, "image/png": { schema: { type: "string", format: "binary" } } }
-      }
-    }
-  }
-}
-
 export class SessionsApi extends HttpApiGroup.make("sessions")
   .add(
     HttpApiEndpoint.post("create", "/sessions")
@@ -228,7 +211,7 @@ export class SessionsApi extends HttpApiGroup.make("sessions")
         "Starts QR pairing when `unpaired` or `logged_out`; returns the current QR while `pairing`. " +
           "`paired` → 400 validation_error. With `Accept: image/png` the QR is returned as a PNG image. Requires `manage`."
       )
-      .annotate(OpenApi.Transform, pngResponse)
+      .annotate(OpenApi.Transform, withPngResponse)
   )
   .add(
     // A regex parameter and an escaped colon: `:session::logout` would be one parameter (DESIGN §9).
