@@ -47,7 +47,7 @@ const fixBadRequest = (envelope: Json) => (operation: Json): Json => {
   if (!isObject(badRequest)) return operation
   const content = badRequest["content"]
   const json = isObject(content) ? content["application/json"] : undefined
-  if (!isObject(json)) return operation
+  if (!isObject(content) || !isObject(json)) return operation
   return {
     ...operation,
     responses: {
@@ -55,7 +55,7 @@ const fixBadRequest = (envelope: Json) => (operation: Json): Json => {
       "400": {
         ...badRequest,
         description: "malformed input, or a lifecycle precondition fails",
-        content: { ...(isObject(content) ? content : {}), "application/json": { ...json, schema: withoutDecodeError(json["schema"], envelope) } }
+        content: { ...content, "application/json": { ...json, schema: withoutDecodeError(json["schema"], envelope) } }
       }
     }
   }
@@ -110,22 +110,14 @@ const withoutSchemaIds = (node: unknown): unknown => {
   return Object.fromEntries(Object.entries(node).map(([key, value]) => [key, withoutSchemaIds(value)]))
 }
 
-export const readableOpenApi = (spec: Record<string, unknown>): Record<string, unknown> =>
-  withoutSchemaIdsDocument(readableOpenApiPaths(spec))
-
-const withoutSchemaIdsDocument = (spec: Record<string, unknown>): Record<string, unknown> => {
-  const cleaned = withoutSchemaIds(spec)
-  return isObject(cleaned) ? cleaned : spec
-}
-
-const readableOpenApiPaths = (spec: Record<string, unknown>): Record<string, unknown> => {
+export const readableOpenApi = (spec: Record<string, unknown>): Record<string, unknown> => {
   const components = isObject(spec["components"]) ? spec["components"] : {}
   const schemas = isObject(components["schemas"]) ? components["schemas"] : {}
   const { HttpApiDecodeError: _decodeError, Issue: _issue, ...kept } = schemas
   const envelope: Json = { $ref: "#/components/schemas/ErrorResponse" }
   const fixBody = fixBadRequest(envelope)
   const addTooLarge = withPayloadTooLarge(envelope)
-  return {
+  const readable = {
     ...spec,
     paths: {
       ...mapOperations(isObject(spec["paths"]) ? spec["paths"] : {}, (operation) => addTooLarge(fixBody(operation))),
@@ -133,6 +125,8 @@ const readableOpenApiPaths = (spec: Record<string, unknown>): Record<string, unk
     },
     components: { ...components, schemas: { ...kept, ErrorResponse: errorResponseJsonSchema } }
   }
+  const cleaned = withoutSchemaIds(readable)
+  return isObject(cleaned) ? cleaned : readable
 }
 
 const errorResponseJsonSchema: Json = {
