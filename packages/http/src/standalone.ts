@@ -24,13 +24,12 @@ export const standaloneServer = (
   config: ServerConfig
 ): Layer.Layer<HttpServer.HttpServer, ServeError | StoreUnavailable> => {
   const gateway = Gateway.layer({ store: storeOptions(config), engine: config.engine })
-  const auth = authenticatorLayer(config.auth).pipe(Layer.provideMerge(ApiKeys.Live))
-  // Before listening: with no key and no JWKS nobody could call the API.
-  const firstStartKey = Layer.effectDiscard(bootstrapApiKey(config.auth)).pipe(Layer.provide(ApiKeys.Live))
-  return serverLayer({ port: config.port, host: config.host }).pipe(
-    Layer.provide(Layer.merge(auth, firstStartKey)),
-    Layer.provide(gateway)
-  )
+  const auth = Layer.merge(
+    authenticatorLayer(config.auth),
+    // Before listening: with no key and no JWKS nobody could call the API.
+    Layer.effectDiscard(bootstrapApiKey(config.auth))
+  ).pipe(Layer.provide(ApiKeys.Live))
+  return serverLayer({ port: config.port, host: config.host }).pipe(Layer.provide(auth), Layer.provide(gateway))
 }
 
 /** Reads the environment, logs as JSON, serves until interrupted (SIGTERM/SIGINT under `NodeRuntime.runMain`). */
