@@ -128,8 +128,11 @@ export const QrCode = Schema.Struct({
   expiresAt: Timestamp
 }).annotations({ identifier: "QrCode" })
 
+/** A phone as the API takes it: international format, digits only, no leading +, 8–15 digits. */
+export const PhoneDigits = Schema.String.pipe(Schema.pattern(/^[0-9]{8,15}$/))
+
 export const PairingCodeRequest = Schema.Struct({
-  phone: Schema.String.pipe(Schema.pattern(/^[0-9]{8,15}$/)).annotations({
+  phone: PhoneDigits.annotations({
     description: "international format, digits only, no leading +, 8–15 digits",
     examples: ["628123456789"]
   })

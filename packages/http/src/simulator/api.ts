@@ -12,7 +12,7 @@ import {
 } from "../errors.js"
 import { Authentication } from "../middleware/authentication.js"
 import { optionalRequestBody } from "../openapi.js"
-import { Session, SessionPath, strictBody, stringOfAtMost } from "../sessions/api.js"
+import { PhoneDigits, Session, SessionPath, strictBody, stringOfAtMost } from "../sessions/api.js"
 
 // The /simulator/v1 routes of spec/API.md: a simulated phone acting on a
 // session, for the simulator engine. On any other engine they answer 501.
@@ -22,7 +22,7 @@ const PushName = stringOfAtMost(100).annotations({
 })
 
 export const ScanRequest = Schema.Struct({
-  phoneNumber: Schema.String.pipe(Schema.pattern(/^[0-9]{8,15}$/)).annotations({
+  phoneNumber: PhoneDigits.annotations({
     description: "the phone that scans: international format, digits only, no leading +, 8–15 digits",
     examples: ["628123456789"]
   }),
