@@ -113,13 +113,13 @@ export type GatewayServices =
   | SessionService
   | Stores
 
-const storeLayer = (options: StoreOptions): Layer.Layer<Stores, StoreUnavailable> => {
-  switch (options._tag) {
-    case "memory":
-      return MemoryStores
-    case "postgres":
-      return Layer.provide(SqlStores, SqlDatabase.postgres({ url: options.url, schema: options.schema }))
-    case "pglite":
-      return Layer.provide(SqlStores, SqlDatabase.pglite({ dataDir: options.dataDir, schema: options.schema }))
-  }
-}
+/** The SQL database a durable store option names (the CLI opens it too, for keys and migrations). */
+export const sqlDatabaseLayer = (
+  options: Exclude<StoreOptions, { readonly _tag: "memory" }>
+): Layer.Layer<SqlDatabase, StoreUnavailable> =>
+  options._tag === "postgres"
+    ? SqlDatabase.postgres({ url: options.url, schema: options.schema })
+    : SqlDatabase.pglite({ dataDir: options.dataDir, schema: options.schema })
+
+const storeLayer = (options: StoreOptions): Layer.Layer<Stores, StoreUnavailable> =>
+  options._tag === "memory" ? MemoryStores : Layer.provide(SqlStores, sqlDatabaseLayer(options))

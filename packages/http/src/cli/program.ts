@@ -1,7 +1,7 @@
 import { Args, Command, Options, ValidationError } from "@effect/cli"
 import { Cause, Console, Effect, Layer, Option, Redacted, Schema } from "effect"
 import { OrgId, type StoreUnavailable } from "@wa-gateway/domain"
-import { ApiKeyStoreSql, migrationNames, SqlDatabase } from "@wa-gateway/adapters"
+import { ApiKeyStoreSql, migrationNames, SqlDatabase, sqlDatabaseLayer } from "@wa-gateway/adapters"
 import { ApiKeys, type ApiKeyInfo } from "../auth/api-keys.js"
 import { InvalidConfiguration, loadServerConfig } from "../config.js"
 import { runStandalone, storeOptions } from "../standalone.js"
@@ -10,14 +10,9 @@ import { runStandalone, storeOptions } from "../standalone.js"
 const sqlDatabaseFromEnv: Layer.Layer<SqlDatabase, InvalidConfiguration | StoreUnavailable> = Layer.unwrapEffect(
   Effect.map(loadServerConfig, (config): Layer.Layer<SqlDatabase, InvalidConfiguration | StoreUnavailable> => {
     const store = storeOptions(config)
-    switch (store._tag) {
-      case "postgres":
-        return SqlDatabase.postgres({ url: store.url, schema: store.schema })
-      case "pglite":
-        return SqlDatabase.pglite({ dataDir: store.dataDir, schema: store.schema })
-      case "memory":
-        return Layer.fail(new InvalidConfiguration({ message: "the in-memory store keeps no API keys across runs" }))
-    }
+    return store._tag === "memory"
+      ? Layer.fail(new InvalidConfiguration({ message: "the in-memory store keeps no API keys across runs" }))
+      : sqlDatabaseLayer(store)
   })
 )
 
