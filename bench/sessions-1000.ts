@@ -6,8 +6,8 @@
 // takes until every session is connected again.
 import { runInNewContext } from "node:vm"
 import { setFlagsFromString } from "node:v8"
-import { Gateway, type GatewayServices, SessionSupervisor, SimulatedPhone, type StoreOptions } from "@wa-gateway/adapters"
-import { OrgId, type SessionId } from "@wa-gateway/domain"
+import { Gateway, SimulatedPhoneGateway, type SimulatorGatewayServices, simulatorGatewayLayer, type StoreOptions } from "@wa-gateway/adapters"
+import { OrgId, SessionEngine, type SessionId } from "@wa-gateway/domain"
 import { Effect, Layer, Logger, LogLevel, ManagedRuntime } from "effect"
 import { type BenchLine, benchDatabaseUrl, printTable } from "./support.js"
 
@@ -34,14 +34,14 @@ const settledHeap = async (): Promise<number> => {
 
 const gatewayRuntime = (store: StoreOptions) =>
   ManagedRuntime.make(
-    Gateway.layer({ store, engine: "simulator" }).pipe(Layer.provide(Logger.minimumLogLevel(LogLevel.Warning)))
+    simulatorGatewayLayer({ store }).pipe(Layer.provide(Logger.minimumLogLevel(LogLevel.Warning)))
   )
 
 /** Creates, shows a QR for and scans sessions `from` until `to`: all end `paired` and connected. */
-const pairAll = (runtime: ManagedRuntime.ManagedRuntime<GatewayServices, unknown>, from: number, to: number) =>
+const pairAll = (runtime: ManagedRuntime.ManagedRuntime<SimulatorGatewayServices, unknown>, from: number, to: number) =>
   runtime.runPromise(Effect.gen(function* () {
     const gateway = yield* Gateway
-    const phone = yield* SimulatedPhone
+    const phone = yield* SimulatedPhoneGateway
     return yield* Effect.forEach(
       Array.from({ length: to - from }, (_, k) => from + k),
       (i) =>
@@ -56,12 +56,12 @@ const pairAll = (runtime: ManagedRuntime.ManagedRuntime<GatewayServices, unknown
     )
   }))
 
-/** Resolves once the supervisor reports every session connected. */
-const allConnected = (runtime: ManagedRuntime.ManagedRuntime<GatewayServices, unknown>, ids: ReadonlyArray<SessionId>) =>
+/** Resolves once the engine reports every session connected. */
+const allConnected = (runtime: ManagedRuntime.ManagedRuntime<SimulatorGatewayServices, unknown>, ids: ReadonlyArray<SessionId>) =>
   runtime.runPromise(Effect.gen(function* () {
-    const supervisor = yield* SessionSupervisor
+    const engine = yield* SessionEngine
     while (true) {
-      const states = yield* Effect.forEach(ids, supervisor.isConnected)
+      const states = yield* Effect.forEach(ids, engine.isConnected)
       if (states.every(Boolean)) return
       yield* Effect.sleep("5 millis")
     }

@@ -20,7 +20,7 @@ const sessionId = (writers: number, round: number, writer: number) =>
 
 const record = (id: SessionId, version: number, at: Date): SessionRecord => ({
   sessionId: id, orgId: org, name: "bench", status: version === 1 ? "unpaired" : "pairing",
-  phoneNumber: null, waJid: null, waLid: null, pushName: null, createdAt: at, updatedAt: at, version
+  identity: null, createdAt: at, updatedAt: at, version
 })
 
 /** The reference INSERT, sent plain and as a prepared statement. */

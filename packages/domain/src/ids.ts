@@ -26,7 +26,18 @@ export const PhoneNumber = Schema.String.pipe(
 )
 export type PhoneNumber = typeof PhoneNumber.Type
 
-export const isSessionId = Schema.is(SessionId)
+/**
+ * One pairing attempt (a QR or code request): recorded in `PairingStarted`
+ * and echoed by the engine's pairing events, so an event of an older attempt
+ * is refused by the decider rather than guessed at by the supervisor.
+ */
+export const PairingAttemptId = Schema.String.pipe(
+  Schema.pattern(/^pair_[0-9A-HJKMNP-TV-Z]{26}$/),
+  Schema.brand("PairingAttemptId"),
+  Schema.annotations({ identifier: "PairingAttemptId", description: "`pair_` + a 26-character ULID" })
+)
+export type PairingAttemptId = typeof PairingAttemptId.Type
+
 export const isPhoneNumber = Schema.is(PhoneNumber)
 
 const encodeBase32 = (value: bigint, length: number): string => {
@@ -57,6 +68,8 @@ export const makeUlid: Effect.Effect<string> = Effect.gen(function* () {
 })
 
 export const makeSessionId: Effect.Effect<SessionId> = Effect.map(makeUlid, (ulid) => SessionId.make(`sess_${ulid}`))
+
+export const makePairingAttemptId: Effect.Effect<PairingAttemptId> = Effect.map(makeUlid, (ulid) => PairingAttemptId.make(`pair_${ulid}`))
 
 const RANDOM_LIMIT = 1n << 80n
 

@@ -1,9 +1,11 @@
 import { it as prop } from "@fast-check/vitest"
 import { describe, expect, it } from "@effect/vitest"
-import { Clock, Effect, Random, TestClock } from "effect"
+import { Clock, Effect, Random, Schema, TestClock } from "effect"
 import * as fc from "fast-check"
 import { invalidPhoneArb, phoneNumberArb, sessionIdArb } from "../../testkit/src/arbitraries.js"
-import { isPhoneNumber, isSessionId, makeMonotonicSessionIds, makeSessionId, makeUlid, OrgId, PhoneNumber, SessionId } from "./ids.js"
+import { isPhoneNumber, makeMonotonicSessionIds, makePairingAttemptId, makeSessionId, makeUlid, OrgId, PairingAttemptId, PhoneNumber, SessionId } from "./ids.js"
+
+const isSessionId = Schema.is(SessionId)
 
 const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
@@ -215,4 +217,15 @@ describe("SessionId.make", () => {
     expect(SessionId.make("sess_01HZX8K3M9ABCDEFGHJKMNPQRS")).toBe("sess_01HZX8K3M9ABCDEFGHJKMNPQRS")
     expect(() => SessionId.make("sess_nope")).toThrow()
   })
+})
+
+describe("PairingAttemptId", () => {
+  it.effect("is pair_ + a ULID from the clock and Random", () =>
+    Effect.gen(function* () {
+      yield* TestClock.setTime(1_700_000_000_000)
+      const id = yield* makePairingAttemptId
+      expect(id).toMatch(/^pair_01HF7YAT00[0-9A-HJKMNP-TV-Z]{16}$/)
+      expect(Schema.is(PairingAttemptId)(id)).toBe(true)
+      expect(Schema.is(PairingAttemptId)(id.replace("pair_", "sess_"))).toBe(false)
+    }))
 })

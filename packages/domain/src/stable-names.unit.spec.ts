@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest"
 import { ConcurrencyConflict, SessionService } from "./application/session-service.js"
 import { EventStore, StoreUnavailable, VersionConflict } from "./ports/event-store.js"
 import { EngineNotImplemented, EngineUnavailable, SessionEngine } from "./ports/session-engine.js"
-import { AlreadyPaired, InvalidPhone, NotPaired, NotPairing, SessionExists, SessionNotFound } from "./session/errors.js"
+import { AlreadyPaired, InvalidPhone, NotPaired, NotPairing, SessionExists, SessionNotFound, StalePairingAttempt } from "./session/errors.js"
 import { LoggedOut, PairingFailed, PairingStarted, SessionCreated, SessionDeleted, SessionPaired, sessionEventTypes } from "./session/events.js"
 
 // These names leave the process: event types are stored in `events.type` and
@@ -24,6 +24,7 @@ describe("stable names", () => {
       new AlreadyPaired({ sessionId: "s" }),
       new NotPaired({ sessionId: "s" }),
       new NotPairing({ sessionId: "s" }),
+      new StalePairingAttempt({ sessionId: "s" }),
       new InvalidPhone({ phone: "+1" }),
       new ConcurrencyConflict({ sessionId: "s" }),
       new VersionConflict({ streamId: "s", expectedVersion: 1 }),
@@ -37,6 +38,7 @@ describe("stable names", () => {
       "AlreadyPaired",
       "NotPaired",
       "NotPairing",
+      "StalePairingAttempt",
       "InvalidPhone",
       "ConcurrencyConflict",
       "VersionConflict",

@@ -1,5 +1,5 @@
 import { Config, ConfigError, Effect, Either, LogLevel, Option, Schema } from "effect"
-import type { EngineName } from "@wa-gateway/adapters"
+import { DEFAULT_RESUME_CONCURRENCY, type EngineName } from "@wa-gateway/adapters"
 import { AuthConfig, type AuthSettings } from "./auth/auth-config.js"
 import { optionalText } from "./optional-text.js"
 
@@ -12,6 +12,8 @@ export interface ServerConfig {
   readonly dataDir: string
   readonly engine: EngineName
   readonly logLevel: LogLevel.LogLevel
+  /** Paired sessions reconnected at once on boot (`WA_RESUME_CONCURRENCY`). */
+  readonly resumeConcurrency: number
   readonly auth: AuthSettings
 }
 
@@ -30,6 +32,10 @@ export const ServerConfig: Config.Config<ServerConfig> = Config.all({
   dataDir: Config.nonEmptyString("DATA_DIR").pipe(Config.withDefault("./data")),
   engine: Config.literal("baileys", "simulator")("WA_ENGINE").pipe(Config.withDefault("baileys" as const)),
   logLevel: Config.logLevel("LOG_LEVEL").pipe(Config.withDefault(LogLevel.Info)),
+  resumeConcurrency: Config.integer("WA_RESUME_CONCURRENCY").pipe(
+    Config.validate({ message: "must be an integer from 1 to 1000", validation: (n) => n >= 1 && n <= 1000 }),
+    Config.withDefault(DEFAULT_RESUME_CONCURRENCY)
+  ),
   auth: AuthConfig
 })
 

@@ -1,19 +1,6 @@
 import { HttpApiSchema, HttpServerResponse } from "@effect/platform"
 import { Effect, ParseResult, Schema } from "effect"
-import type {
-  AlreadyPaired,
-  ConcurrencyConflict,
-  EngineNotImplemented,
-  EngineUnavailable,
-  InvalidPhone,
-  NotPaired,
-  NotPairing,
-  SessionExists,
-  SessionNotFound,
-  StoreUnavailable,
-  VersionConflict
-} from "@wa-gateway/domain"
-import type { PhoneActionRejected } from "@wa-gateway/adapters"
+import { type ErrorTable, type GatewayFailure, rowOf } from "@wa-gateway/adapters"
 
 // The error envelope of spec/API.md and the one mapping from every internal
 // failure to it. Every non-2xx response of the server leaves through here.
@@ -180,90 +167,35 @@ export const validationErrorFromParseError = (error: ParseResult.ParseError): Va
   validationErrorFromIssues(ParseResult.ArrayFormatter.formatErrorSync(error))
 
 // ---------------------------------------------------------------------------
-// Internal failures → the envelope (the one place that decides the mapping)
+// Internal failures → the envelope, by the adapters' one error table
 
 /** Every failure the domain, the stores, the engines and the gateway report. */
-export type MappableError =
-  | SessionNotFound
-  | SessionExists
-  | AlreadyPaired
-  | NotPaired
-  | NotPairing
-  | InvalidPhone
-  | ConcurrencyConflict
-  | VersionConflict
-  | StoreUnavailable
-  | EngineUnavailable
-  | EngineNotImplemented
-  | PhoneActionRejected
+export type MappableError = GatewayFailure
 
-const none: ErrorDetails = {}
+/** The envelope class of each code of the table. */
+interface ApiErrorOfCode {
+  readonly validation_error: ValidationError
+  readonly not_found: NotFound
+  readonly conflict: Conflict
+  readonly not_implemented: NotImplemented
+  readonly unavailable: Unavailable
+}
+
+const classOfCode: { readonly [Code in keyof ApiErrorOfCode]: ApiErrorClass<ApiErrorOfCode[Code]> } = {
+  validation_error: ValidationError,
+  not_found: NotFound,
+  conflict: Conflict,
+  not_implemented: NotImplemented,
+  unavailable: Unavailable
+}
 
 /** Which envelope class each internal failure becomes, so endpoints declare exactly the errors they answer. */
-export interface ApiErrorFor {
-  readonly SessionNotFound: NotFound
-  readonly SessionExists: Conflict
-  readonly AlreadyPaired: ValidationError
-  readonly NotPaired: ValidationError
-  readonly NotPairing: ValidationError
-  readonly InvalidPhone: ValidationError
-  readonly ConcurrencyConflict: Conflict
-  readonly VersionConflict: Conflict
-  readonly StoreUnavailable: Unavailable
-  readonly EngineUnavailable: Unavailable
-  readonly EngineNotImplemented: NotImplemented
-  readonly PhoneActionRejected: ValidationError
-}
+export type ToApiError<E extends MappableError> = ApiErrorOfCode[ErrorTable[E["_tag"]]["code"]]
 
-const phoneActionMessages: { readonly [Reason in PhoneActionRejected["reason"]]: string } = {
-  no_qr_showing: "no QR code is showing for this session",
-  no_code_pending: "no pairing code was issued for this session",
-  wrong_code: "the pairing code is wrong or expired",
-  not_linked: "the session is not linked to this phone"
-}
-
-/** The one row of API.md's error table each internal failure becomes. */
-const mapping: {
-  readonly [Tag in MappableError["_tag"]]: (error: Extract<MappableError, { _tag: Tag }>) => ApiErrorFor[Tag]
-} = {
-  SessionNotFound: () => new NotFound({ message: "session not found", details: none }),
-  SessionExists: () => new Conflict({ message: "a session with this id already exists", details: none }),
-  AlreadyPaired: () => new ValidationError({ message: "the session is already paired", details: { status: "paired" } }),
-  NotPaired: () => new ValidationError({ message: "the session is not paired", details: none }),
-  NotPairing: () => new ValidationError({ message: "the session is not pairing", details: none }),
-  InvalidPhone: () =>
-    new ValidationError({
-      message: "phone must be 8–15 digits, international format, without a leading +",
-      details: { field: "phone" }
-    }),
-  ConcurrencyConflict: () =>
-    new Conflict({ message: "the session was modified concurrently; retry the request", details: none }),
-  VersionConflict: () =>
-    new Conflict({ message: "the session was modified concurrently; retry the request", details: none }),
-  StoreUnavailable: () => new Unavailable({ message: "the store is unavailable; retry later", details: none }),
-  EngineUnavailable: () => new Unavailable({ message: "the WhatsApp engine is unavailable; retry later", details: none }),
-  EngineNotImplemented: () => new NotImplemented({ message: "the running engine cannot do this", details: none }),
-  PhoneActionRejected: (error) =>
-    new ValidationError({ message: phoneActionMessages[error.reason], details: { reason: error.reason } })
-}
-
-export type ToApiError<E extends MappableError> = ApiErrorFor[E["_tag"]]
-
-export const toApiError = <E extends MappableError>(error: E): ToApiError<E> =>
-  // The table is checked entry by entry above; this lookup only restores the per-tag type.
-  (mapping[error._tag] as unknown as (error: E) => ToApiError<E>)(error)
-
-/** The internal reason of a server-side failure, for the log only; `undefined` for a client's mistake. */
-const serverSideReason = (error: MappableError): string | undefined => {
-  switch (error._tag) {
-    case "StoreUnavailable":
-    case "EngineUnavailable":
-      return error.message
-    case "EngineNotImplemented":
-      return `${error.operation} is not available in this build`
-    default:
-      return undefined
-  }
+export const toApiError = <E extends MappableError>(error: E): ToApiError<E> => {
+  const row = rowOf(error)
+  // The row's code is the one the type names: both come from the same table entry.
+  return new classOfCode[row.code](row.describe(error)) as ToApiError<E>
 }
 
 /**
@@ -275,7 +207,7 @@ export const mapErrors = <A, E extends MappableError, R>(
   effect: Effect.Effect<A, E, R>
 ): Effect.Effect<A, ToApiError<E>, R> =>
   Effect.catchAll(effect, (error: E) => {
-    const reason = serverSideReason(error)
+    const reason = rowOf(error).serverSide?.(error)
     return Effect.zipRight(
       reason === undefined
         ? Effect.void

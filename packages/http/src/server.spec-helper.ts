@@ -1,19 +1,28 @@
 import { Cause, Context, Effect, Exit, HashMap, Layer, LogLevel, Logger, Option, Redacted, Schema, Scope } from "effect"
-import { type EngineName, Gateway, SimulatedPhone } from "@wa-gateway/adapters"
+import {
+  type EngineName,
+  Gateway,
+  type ApiKeyStore,
+  type GatewayServices,
+  productionGatewayLayer,
+  SimulatedPhoneGateway,
+  simulatorGatewayLayer
+} from "@wa-gateway/adapters"
+import type { HttpServer } from "@effect/platform"
 import { type OrgId, OrgId as OrgIdSchema } from "@wa-gateway/domain"
 import { ApiKeys } from "./auth/api-keys.js"
 import { Authenticator } from "./auth/authenticator.js"
 import { authenticatorLayer } from "./auth/authenticator-live.js"
 import { type ErrorCode, ErrorResponse } from "./errors.js"
-import { serverLayer, serverPort } from "./server.js"
+import { ApiLive, serverLayer, serverPort, SimulatorApiLive } from "./server.js"
 
 /** A real server on a free port over the in-memory store and the simulator engine, with real API keys. */
 export interface TestServer {
   readonly baseUrl: string
   /** A fresh API key of `org` with these capabilities. */
   readonly apiKey: (org: string, capabilities: ReadonlyArray<"read" | "manage">) => Promise<string>
-  /** The simulated phone, for pairing without the simulator routes. */
-  readonly phone: Context.Tag.Service<SimulatedPhone>
+  /** The simulated phone, for pairing without the simulator routes (simulator engine only). */
+  readonly phone: Context.Tag.Service<SimulatedPhoneGateway>
   readonly close: () => Promise<void>
 }
 
@@ -61,19 +70,42 @@ const capture = (logs: Array<LogEntry>) =>
     Logger.minimumLogLevel(LogLevel.All)
   )
 
+type GatewayOverride = (real: Context.Tag.Service<Gateway>) => Context.Tag.Service<Gateway>
+
+const listen = { port: 0, host: "127.0.0.1" }
+
+const overridden = <R>(real: Layer.Layer<R | Gateway, unknown>, override: GatewayOverride | undefined) =>
+  override === undefined ? real : Layer.merge(real, Layer.effect(Gateway, Effect.map(Gateway, override)).pipe(Layer.provide(real)))
+
+/** The HTTP server over a gateway on the simulator engine, whose API includes the `/simulator/v1` routes. */
+export const simulatorServer = <A, E>(auth: Layer.Layer<A | Authenticator, E, ApiKeyStore>, override?: GatewayOverride) =>
+  serverLayer(listen, SimulatorApiLive).pipe(
+    Layer.provideMerge(auth),
+    Layer.provideMerge(overridden(simulatorGatewayLayer({ store: { _tag: "memory" } }), override))
+  )
+
+/**
+ * The HTTP server over a gateway on this engine: with the simulator, its API
+ * includes the `/simulator/v1` routes; with any other, they are not mounted.
+ * `override` may replace parts of the facade.
+ */
+export const serverOnEngine = <A, E>(
+  engine: EngineName,
+  auth: Layer.Layer<A | Authenticator, E, ApiKeyStore>,
+  override?: GatewayOverride
+): Layer.Layer<HttpServer.HttpServer | GatewayServices | A | Authenticator, unknown> =>
+  engine === "simulator"
+    ? simulatorServer(auth, override)
+    : serverLayer(listen, ApiLive).pipe(
+      Layer.provideMerge(auth),
+      Layer.provideMerge(overridden(productionGatewayLayer({ store: { _tag: "memory" } }), override))
+    )
+
 export const startTestServer = async (options: TestServerOptions = {}): Promise<TestServer> => {
-  const real = Gateway.layer({ store: { _tag: "memory" }, engine: options.engine ?? "simulator" })
-  const override = options.gateway
-  const gateway = override === undefined
-    ? real
-    : Layer.merge(real, Layer.effect(Gateway, Effect.map(Gateway, override)).pipe(Layer.provide(real)))
-  const layer = serverLayer({ port: 0, host: "127.0.0.1" }).pipe(
-    Layer.provideMerge(
-      options.authenticator === undefined
-        ? authenticatorLayer(noJwt).pipe(Layer.provideMerge(ApiKeys.Live))
-        : Layer.merge(Layer.succeed(Authenticator, options.authenticator), ApiKeys.Live)
-    ),
-    Layer.provideMerge(gateway),
+  const auth = options.authenticator === undefined
+    ? authenticatorLayer(noJwt).pipe(Layer.provideMerge(ApiKeys.Live))
+    : Layer.merge(Layer.succeed(Authenticator, options.authenticator), ApiKeys.Live)
+  const layer = serverOnEngine(options.engine ?? "simulator", auth, options.gateway).pipe(
     Layer.provide(options.logs === undefined ? Logger.minimumLogLevel(LogLevel.Warning) : capture(options.logs))
   )
   const scope = Effect.runSync(Scope.make())
@@ -89,7 +121,12 @@ export const startTestServer = async (options: TestServerOptions = {}): Promise<
       const created = await Effect.runPromise(apiKeys.create({ orgId, capabilities: [first, ...rest], label: null }))
       return Redacted.value(created.key)
     },
-    phone: Context.get(context, SimulatedPhone),
+    get phone() {
+      return Option.getOrThrowWith(
+        Context.getOption(context, SimulatedPhoneGateway),
+        () => new Error("only a server on the simulator engine has a simulated phone")
+      )
+    },
     close: () => Effect.runPromise(Scope.close(scope, Exit.void))
   }
 }

@@ -1,10 +1,10 @@
 import { createServer, type Server } from "node:http"
-import { HttpApiBuilder, HttpApiScalar, HttpMiddleware, HttpServer } from "@effect/platform"
+import { type HttpApi, HttpApiBuilder, HttpApiScalar, HttpMiddleware, HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import type { ServeError } from "@effect/platform/HttpServerError"
 import { Effect, Layer, type LogLevel, Logger } from "effect"
-import type { Gateway, SimulatedPhone } from "@wa-gateway/adapters"
-import { GatewayApi } from "./api.js"
+import type { Gateway, SimulatedPhoneGateway } from "@wa-gateway/adapters"
+import { GatewayApi, SimulatorGatewayApi } from "./api.js"
 import type { Authenticator } from "./auth/authenticator.js"
 import { toErrorResponse, ValidationError } from "./errors.js"
 import { HealthLive } from "./health/handlers.js"
@@ -38,28 +38,35 @@ export interface ListenOptions {
   readonly host: string
 }
 
-/** Every group of the API with its handlers and the auth middleware. */
-export const ApiLive = HttpApiBuilder.api(GatewayApi).pipe(
-  Layer.provide([SessionsLive, SimulatorLive, HealthLive]),
+/** The API of the production engine: every group with its handlers and the auth middleware. */
+export const ApiLive: Layer.Layer<HttpApi.Api, never, Gateway | Authenticator> = HttpApiBuilder.api(GatewayApi).pipe(
+  Layer.provide([SessionsLive, HealthLive]),
   Layer.provide(Authentication.Live)
 )
 
+/** The API of the simulator engine: the same, plus the `/simulator/v1` routes of its simulated phone. */
+export const SimulatorApiLive: Layer.Layer<HttpApi.Api, never, Gateway | SimulatedPhoneGateway | Authenticator> =
+  HttpApiBuilder.api(SimulatorGatewayApi).pipe(
+    Layer.provide([SessionsLive, SimulatorLive, HealthLive]),
+    Layer.provide(Authentication.Live)
+  )
+
 /**
  * The HTTP server on `options.port` (0 → a free port; read it with
- * `serverPort`): the API, `/openapi.json`, `/docs`, the error envelope
- * everywhere and one log line per request. Given a Gateway, its
- * SimulatedPhone (the /simulator/v1 routes; `Gateway.layer` provides both)
- * and an Authenticator. Closing the layer stops accepting connections and waits
- * for in-flight requests (what SIGTERM does through `NodeRuntime.runMain`).
+ * `serverPort`) serving `api` (`ApiLive` or `SimulatorApiLive`), with
+ * `/openapi.json` and `/docs` of it, the error envelope everywhere and one
+ * log line per request. Closing the layer stops accepting connections and
+ * waits for in-flight requests (what SIGTERM does through `NodeRuntime.runMain`).
  */
-export const serverLayer = (
-  options: ListenOptions
-): Layer.Layer<HttpServer.HttpServer, ServeError, Gateway | SimulatedPhone | Authenticator> =>
+export const serverLayer = <R>(
+  options: ListenOptions,
+  api: Layer.Layer<HttpApi.Api, never, R>
+): Layer.Layer<HttpServer.HttpServer, ServeError, R> =>
   HttpApiBuilder.serve(requestLog).pipe(
     Layer.provide(HttpApiScalar.layer({ path: "/docs" })),
     Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" })),
     Layer.provide(HttpApiBuilder.middleware(envelope)),
-    Layer.provide(ApiLive),
+    Layer.provide(api),
     // The gateway exports no traces: a server span per request (a dozen
     // attributes copied from the headers) would cost CPU and go nowhere.
     HttpMiddleware.withTracerDisabledWhen(() => true),

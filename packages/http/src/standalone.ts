@@ -1,13 +1,13 @@
 import type { HttpServer } from "@effect/platform"
 import type { ServeError } from "@effect/platform/HttpServerError"
 import { Effect, Layer, Option } from "effect"
-import { Gateway, type StoreOptions } from "@wa-gateway/adapters"
+import { productionGatewayLayer, simulatorGatewayLayer, type StoreOptions } from "@wa-gateway/adapters"
 import type { StoreUnavailable } from "@wa-gateway/domain"
 import { ApiKeys } from "./auth/api-keys.js"
 import { authenticatorLayer } from "./auth/authenticator-live.js"
 import { bootstrapApiKey } from "./auth/bootstrap.js"
 import { type InvalidConfiguration, loadServerConfig, type ServerConfig } from "./config.js"
-import { jsonLogging, serverLayer } from "./server.js"
+import { ApiLive, jsonLogging, serverLayer, SimulatorApiLive } from "./server.js"
 
 /** API.md: `DATABASE_URL` set → PostgreSQL; unset → the embedded store (PGlite) in `DATA_DIR`. */
 export const storeOptions = (config: ServerConfig): StoreOptions =>
@@ -23,13 +23,17 @@ export const storeOptions = (config: ServerConfig): StoreOptions =>
 export const standaloneServer = (
   config: ServerConfig
 ): Layer.Layer<HttpServer.HttpServer, ServeError | StoreUnavailable> => {
-  const gateway = Gateway.layer({ store: storeOptions(config), engine: config.engine })
+  const gateway = { store: storeOptions(config), supervisor: { resumeConcurrency: config.resumeConcurrency } }
   const auth = Layer.merge(
     authenticatorLayer(config.auth),
     // Before listening: with no key and no JWKS nobody could call the API.
     Layer.effectDiscard(bootstrapApiKey(config.auth))
   ).pipe(Layer.provide(ApiKeys.Live))
-  return serverLayer({ port: config.port, host: config.host }).pipe(Layer.provide(auth), Layer.provide(gateway))
+  const listen = { port: config.port, host: config.host }
+  // The /simulator/v1 routes exist only with the simulator engine (404 otherwise).
+  return config.engine === "simulator"
+    ? serverLayer(listen, SimulatorApiLive).pipe(Layer.provide(auth), Layer.provide(simulatorGatewayLayer(gateway)))
+    : serverLayer(listen, ApiLive).pipe(Layer.provide(auth), Layer.provide(productionGatewayLayer(gateway)))
 }
 
 /** Reads the environment, logs as JSON, serves until interrupted (SIGTERM/SIGINT under `NodeRuntime.runMain`). */

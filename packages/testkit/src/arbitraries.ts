@@ -1,23 +1,23 @@
 import {
   CompletePairing,
   CreateSession,
-  decide,
   DeleteSession,
-  evolve,
   FailPairing,
-  initialState,
   isPhoneNumber,
   LoggedOut,
   Logout,
   OrgId,
+  PairingAttemptId,
   PairingFailed,
   PairingStarted,
   PhoneNumber,
   SessionCreated,
+  sessionDecider,
   SessionDeleted,
   SessionId,
   SessionPaired,
-  StartPairing,
+  StartCodePairing,
+  StartQrPairing,
   WaIdentity,
   type LogoutActor,
   type PairingFailureReason,
@@ -26,7 +26,7 @@ import {
   type SessionEvent,
   type SessionState
 } from "@wa-gateway/domain"
-import { Effect, Either } from "effect"
+import { Either } from "effect"
 import * as fc from "fast-check"
 
 // ── ids ──────────────────────────────────────────────────────────────────────
@@ -87,31 +87,61 @@ export const waIdentityArb: fc.Arbitrary<WaIdentity> = fc
 
 // ── commands ─────────────────────────────────────────────────────────────────
 
+/**
+ * The stream a generated lifecycle command names until `forSession` binds it
+ * to another (e.g. one made by `SessionService.create`).
+ */
+export const testStreamId = SessionId.make("sess_01HZX8K3M9ABCDEFGHJKMNPQRS")
+
+/**
+ * Attempt ids from a pool of three, so an engine's report often names the
+ * attempt in progress and sometimes an older one.
+ */
+export const attemptIdArb: fc.Arbitrary<PairingAttemptId> = fc.constantFrom(
+  PairingAttemptId.make("pair_01HZX8K3M9AAAAAAAAAAAAAAAA"),
+  PairingAttemptId.make("pair_01HZX8K3M9BBBBBBBBBBBBBBBB"),
+  PairingAttemptId.make("pair_01HZX8K3M9CCCCCCCCCCCCCCCC")
+)
+
 export const createSessionArb: fc.Arbitrary<CreateSession> = fc
   .record({ sessionId: sessionIdArb, orgId: orgIdArb, name: sessionNameArb })
   .map((fields) => new CreateSession(fields))
 
-/** A StartPairing the decider accepts on a pairable session: QR with or without a phone, or a code with one. */
-export const validStartPairingArb: fc.Arbitrary<StartPairing> = fc.oneof(
-  fc.constant(new StartPairing({ method: "qr" })),
-  fc.tuple(pairingMethodArb, phoneNumberArb).map(([method, phone]) => new StartPairing({ method, phone }))
+const sessionId = testStreamId
+
+export const startQrPairingArb: fc.Arbitrary<StartQrPairing> = attemptIdArb.map((attemptId) => new StartQrPairing({ sessionId, attemptId }))
+
+/** A code pairing the decider accepts on a pairable session. */
+export const validStartCodePairingArb: fc.Arbitrary<StartCodePairing> = fc
+  .tuple(attemptIdArb, phoneNumberArb)
+  .map(([attemptId, phone]) => new StartCodePairing({ sessionId, attemptId, phone }))
+
+/** A code pairing refused with InvalidPhone. */
+export const invalidStartCodePairingArb: fc.Arbitrary<StartCodePairing> = fc
+  .tuple(attemptIdArb, invalidPhoneArb)
+  .map(([attemptId, phone]) => new StartCodePairing({ sessionId, attemptId, phone }))
+
+/** A pairing the decider accepts on a pairable session: by QR, or by code with a valid phone. */
+export const validStartPairingArb: fc.Arbitrary<StartQrPairing | StartCodePairing> = fc.oneof(startQrPairingArb, validStartCodePairingArb)
+
+export const startPairingArb: fc.Arbitrary<StartQrPairing | StartCodePairing> = fc.oneof(
+  { weight: 2, arbitrary: startQrPairingArb },
+  { weight: 2, arbitrary: validStartCodePairingArb },
+  { weight: 1, arbitrary: invalidStartCodePairingArb }
 )
 
-/** A StartPairing refused with InvalidPhone: a bad phone, or a pairing code without one. */
-export const invalidStartPairingArb: fc.Arbitrary<StartPairing> = fc.oneof(
-  fc.constant(new StartPairing({ method: "code" })),
-  fc.tuple(pairingMethodArb, invalidPhoneArb).map(([method, phone]) => new StartPairing({ method, phone }))
-)
+export const completePairingArb: fc.Arbitrary<CompletePairing> = fc
+  .tuple(attemptIdArb, waIdentityArb)
+  .map(([attemptId, identity]) => new CompletePairing({ sessionId, attemptId, identity }))
 
-export const startPairingArb: fc.Arbitrary<StartPairing> = fc.oneof(
-  { weight: 4, arbitrary: validStartPairingArb },
-  { weight: 1, arbitrary: invalidStartPairingArb }
-)
+/** An engine's failure report (naming an attempt) or the gateway's (naming none). */
+export const failPairingArb: fc.Arbitrary<FailPairing> = fc
+  .tuple(fc.option(attemptIdArb, { nil: undefined }), pairingFailureReasonArb)
+  .map(([attemptId, reason]) =>
+    attemptId === undefined ? new FailPairing({ sessionId, reason }) : new FailPairing({ sessionId, attemptId, reason }))
 
-export const completePairingArb: fc.Arbitrary<CompletePairing> = waIdentityArb.map((identity) => new CompletePairing({ identity }))
-export const failPairingArb: fc.Arbitrary<FailPairing> = pairingFailureReasonArb.map((reason) => new FailPairing({ reason }))
-export const logoutArb: fc.Arbitrary<Logout> = logoutActorArb.map((by) => new Logout({ by }))
-export const deleteSessionArb: fc.Arbitrary<DeleteSession> = fc.constant(new DeleteSession())
+export const logoutArb: fc.Arbitrary<Logout> = logoutActorArb.map((by) => new Logout({ sessionId, by }))
+export const deleteSessionArb: fc.Arbitrary<DeleteSession> = fc.constant(new DeleteSession({ sessionId }))
 
 /** Every command but CreateSession; Delete is rarer so sequences live long enough to go somewhere. */
 export const lifecycleCommandArb: fc.Arbitrary<Exclude<SessionCommand, CreateSession>> = fc.oneof(
@@ -122,8 +152,31 @@ export const lifecycleCommandArb: fc.Arbitrary<Exclude<SessionCommand, CreateSes
   { weight: 1, arbitrary: deleteSessionArb }
 )
 
+/** The same command on another session. */
+export const forSession = (command: SessionCommand, target: SessionId): SessionCommand => {
+  switch (command._tag) {
+    case "CreateSession":
+      return new CreateSession({ ...command, sessionId: target })
+    case "StartQrPairing":
+      return new StartQrPairing({ ...command, sessionId: target })
+    case "StartCodePairing":
+      return new StartCodePairing({ ...command, sessionId: target })
+    case "CompletePairing":
+      return new CompletePairing({ ...command, sessionId: target })
+    case "FailPairing":
+      return new FailPairing({ ...command, sessionId: target })
+    case "Logout":
+      return new Logout({ ...command, sessionId: target })
+    case "DeleteSession":
+      return new DeleteSession({ sessionId: target })
+  }
+}
+
+const createTestStream = createSessionArb.map((c) => new CreateSession({ ...c, sessionId: testStreamId }))
+
+/** One stream's commands: a CreateSession now and then (of `testStreamId`), lifecycle commands mostly. */
 export const sessionCommandArb: fc.Arbitrary<SessionCommand> = fc.oneof(
-  { weight: 1, arbitrary: createSessionArb },
+  { weight: 1, arbitrary: createTestStream },
   { weight: 12, arbitrary: lifecycleCommandArb }
 )
 
@@ -132,7 +185,7 @@ export const sessionCommandArb: fc.Arbitrary<SessionCommand> = fc.oneof(
  * Most sequences open with a CreateSession so they get past the first step.
  */
 export const commandSequenceArb: fc.Arbitrary<ReadonlyArray<SessionCommand>> = fc
-  .tuple(fc.option(createSessionArb, { freq: 8 }), fc.array(sessionCommandArb, { maxLength: 30, size: "max" }))
+  .tuple(fc.option(createTestStream, { freq: 8 }), fc.array(sessionCommandArb, { maxLength: 30, size: "max" }))
   .map(([create, rest]) => (create === null ? rest : [create, ...rest]))
 
 /** Commands for a session that already exists (e.g. one made with `SessionService.create`). */
@@ -148,8 +201,8 @@ export const sessionCreatedArb: fc.Arbitrary<SessionCreated> = fc
   .map((fields) => new SessionCreated(fields))
 
 export const pairingStartedArb: fc.Arbitrary<PairingStarted> = fc.oneof(
-  pairingMethodArb.map((method) => new PairingStarted({ method })),
-  fc.tuple(pairingMethodArb, phoneNumberArb).map(([method, phone]) => new PairingStarted({ method, phone }))
+  fc.tuple(pairingMethodArb, attemptIdArb).map(([method, attemptId]) => new PairingStarted({ method, attemptId })),
+  fc.tuple(pairingMethodArb, phoneNumberArb, attemptIdArb).map(([method, phone, attemptId]) => new PairingStarted({ method, phone, attemptId }))
 )
 
 export const sessionPairedArb: fc.Arbitrary<SessionPaired> = waIdentityArb.map((identity) => new SessionPaired({ ...identity }))
@@ -178,15 +231,15 @@ export interface SessionRun {
 }
 
 /** Feed commands through decide/evolve, skipping the ones decide refuses. */
-export const runCommands = (commands: ReadonlyArray<SessionCommand>, streamId: string, from: SessionState = initialState): SessionRun => {
+export const runCommands = (commands: ReadonlyArray<SessionCommand>, from: SessionState = sessionDecider.initialState): SessionRun => {
   const events: Array<SessionEvent> = []
   let state = from
   for (const command of commands) {
-    const decided = Effect.runSync(Effect.either(decide(command, state, streamId)))
+    const decided = sessionDecider.decide(command, state)
     if (Either.isLeft(decided)) continue
     for (const event of decided.right) {
       events.push(event)
-      state = evolve(state, event)
+      state = sessionDecider.evolve(state, event)
     }
   }
   return { commands, events, state }
@@ -214,7 +267,8 @@ export const sessionRunArb = (options: HistoryOptions = {}): fc.Arbitrary<Sessio
     : fc.oneof({ weight: 3, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) })
   return fc
     .tuple(createSessionArb, fc.array(steps, { maxLength: options.maxSteps ?? 30, size: "max" }), deleted)
-    .map(([create, rest, end]) => runCommands([create, ...rest, ...(end ? [new DeleteSession()] : [])], create.sessionId))
+    .map(([create, rest, end]) =>
+      runCommands([create, ...rest.map((c) => forSession(c, create.sessionId)), ...(end ? [new DeleteSession({ sessionId: create.sessionId })] : [])]))
 }
 
 /** Valid event histories (decide-accepted, starting with SessionCreated). */

@@ -1,20 +1,12 @@
-import { Cause, Effect, Exit, Option } from "effect"
-import {
-  decide,
-  evolve,
-  initialState,
-  type SessionCommand,
-  type SessionError,
-  type SessionEvent,
-  type SessionState
-} from "@wa-gateway/domain"
+import { Either } from "effect"
+import { sessionDecider } from "@wa-gateway/domain"
 
 /**
- * A decider as three plain functions (Emmett's shape). `decide` is an Effect
- * so a refused command is a typed failure rather than a thrown exception.
+ * A decider as three plain members (Emmett's shape). `decide` is pure and
+ * answers `Either`, so a refused command is a typed value, not a throw.
  */
 export interface Decider<Command, Event, State, Err> {
-  readonly decide: (command: Command, state: State) => Effect.Effect<ReadonlyArray<Event>, Err>
+  readonly decide: (command: Command, state: State) => Either.Either<ReadonlyArray<Event>, Err>
   readonly evolve: (state: State, event: Event) => State
   readonly initialState: State
 }
@@ -69,7 +61,13 @@ export const deciderSpecification = <Command, Event, State, Err>(decider: Decide
 (given: ReadonlyArray<Event>): DeciderWhen<Command, Event, State> => ({
   when: (command) => {
     const state = given.reduce(decider.evolve, decider.initialState)
-    const exit = Effect.runSyncExit(decider.decide(command, state))
+    let decision: Either.Either<ReadonlyArray<Event>, Err>
+    try {
+      decision = decider.decide(command, state)
+    } catch (defect) {
+      // A decider that throws has a bug; say so rather than passing or failing on a typed error.
+      throw new DeciderSpecificationError(`given ${show(given)}\nwhen ${show(command)}\nthe decider threw: ${String(defect)}`)
+    }
     const context = () => `given ${show(given)}\nwhen ${show(command)}`
     return {
       then: (expected) => {
@@ -77,27 +75,23 @@ export const deciderSpecification = <Command, Event, State, Err>(decider: Decide
         if (typeof expected === "function") {
           throw new DeciderSpecificationError("then() expects the events to be emitted, not a callback (was the spec awaited?)")
         }
-        if (Exit.isFailure(exit)) {
+        if (Either.isLeft(decision)) {
           throw new DeciderSpecificationError(
-            `${context()}\nexpected events ${show(expected)}\nbut the command failed with ${show(Cause.squash(exit.cause))}`
+            `${context()}\nexpected events ${show(expected)}\nbut the command failed with ${show(decision.left)}`
           )
         }
-        if (!deepEqual(exit.value, expected)) {
-          throw new DeciderSpecificationError(`${context()}\nexpected events ${show(expected)}\nbut got ${show(exit.value)}`)
+        if (!deepEqual(decision.right, expected)) {
+          throw new DeciderSpecificationError(`${context()}\nexpected events ${show(expected)}\nbut got ${show(decision.right)}`)
         }
-        return exit.value.reduce(decider.evolve, state)
+        return decision.right.reduce(decider.evolve, state)
       },
       thenFails: (errorClass, fields) => {
-        if (Exit.isSuccess(exit)) {
+        if (Either.isRight(decision)) {
           throw new DeciderSpecificationError(
-            `${context()}\nexpected to fail with ${errorClass._tag}\nbut it emitted ${show(exit.value)}`
+            `${context()}\nexpected to fail with ${errorClass._tag}\nbut it emitted ${show(decision.right)}`
           )
         }
-        const failure = Cause.failureOption(exit.cause)
-        if (Option.isNone(failure)) {
-          throw new DeciderSpecificationError(`${context()}\nexpected to fail with ${errorClass._tag}\nbut it died: ${Cause.pretty(exit.cause)}`)
-        }
-        const error = failure.value
+        const error = decision.left
         if (tagOf(error) !== errorClass._tag) {
           throw new DeciderSpecificationError(`${context()}\nexpected to fail with ${errorClass._tag}\nbut it failed with ${show(error)}`)
         }
@@ -114,27 +108,8 @@ export const deciderSpecification = <Command, Event, State, Err>(decider: Decide
   }
 })
 
-/** The stream id a test session uses unless its history or command names another. */
-export const defaultStreamId = "sess_01HZX8K3M9ABCDEFGHJKMNPQRS"
-
-/**
- * The session decider over one stream. `decide` needs the stream's id only for
- * the errors of a stream with no state; by default it is taken from the
- * state, else from a `CreateSession`, else `defaultStreamId`.
- */
-export const sessionDecider = (streamId?: string): Decider<SessionCommand, SessionEvent, SessionState, SessionError> => ({
-  decide: (command, state) =>
-    decide(
-      command,
-      state,
-      streamId ?? (state.status !== "none" ? state.sessionId : command._tag === "CreateSession" ? command.sessionId : defaultStreamId)
-    ),
-  evolve,
-  initialState
-})
-
 /**
  * Given/when/then for the session aggregate:
- * `given([created]).when(new StartPairing({ method: "qr" })).then([new PairingStarted({ method: "qr" })])`.
+ * `given([created]).when(new StartPairing({ sessionId, attemptId, method: "qr" })).then([new PairingStarted({ method: "qr", attemptId })])`.
  */
-export const given = deciderSpecification(sessionDecider())
+export const given = deciderSpecification(sessionDecider)

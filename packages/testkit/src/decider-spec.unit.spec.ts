@@ -1,27 +1,41 @@
-import { CreateSession, DeleteSession, OrgId, PairingStarted, SessionCreated, SessionDeleted, SessionExists, SessionId, SessionNotFound, StartPairing, type SessionCommand, type SessionState } from "@wa-gateway/domain"
-import { Data, Effect } from "effect"
+import {
+  CreateSession,
+  DeleteSession,
+  OrgId,
+  PairingAttemptId,
+  PairingStarted,
+  SessionCreated,
+  SessionDeleted,
+  SessionExists,
+  SessionId,
+  SessionNotFound,
+  StartQrPairing
+} from "@wa-gateway/domain"
+import { Data, Either } from "effect"
 import { describe, expect, it } from "vitest"
-import { deciderSpecification, DeciderSpecificationError, deepEqual, defaultStreamId, given, sessionDecider } from "./decider-spec.js"
+import { deciderSpecification, DeciderSpecificationError, deepEqual, given } from "./decider-spec.js"
 
 const sessionId = SessionId.make("sess_01ARYZ6S41TSV4RRFFQ69G5FAV")
 const orgId = OrgId.make("acme")
+const attemptId = PairingAttemptId.make("pair_01ARYZ6S41TSV4RRFFQ69G5FAV")
 const created = new SessionCreated({ sessionId, orgId, name: "x" })
+const startQr = new StartQrPairing({ sessionId, attemptId })
 
 describe("given/when/then for the session decider", () => {
   it("passes when the command emits exactly the expected events, and returns the state after them", () => {
-    const state = given([created]).when(new StartPairing({ method: "qr" })).then([new PairingStarted({ method: "qr" })])
-    expect(state).toMatchObject({ status: "pairing", version: 2 })
+    const state = given([created]).when(startQr).then([new PairingStarted({ method: "qr", attemptId })])
+    expect(state).toMatchObject({ status: "pairing", pairing: { attemptId } })
   })
 
   it("throws when the events differ", () => {
-    expect(() => given([created]).when(new StartPairing({ method: "qr" })).then([new PairingStarted({ method: "code" })]))
+    expect(() => given([created]).when(startQr).then([new PairingStarted({ method: "code", attemptId })]))
       .toThrow(DeciderSpecificationError)
-    expect(() => given([created]).when(new StartPairing({ method: "qr" })).then([]))
+    expect(() => given([created]).when(startQr).then([]))
       .toThrow(/expected events \[\]/)
   })
 
   it("throws when events were expected but the command failed", () => {
-    expect(() => given([]).when(new StartPairing({ method: "qr" })).then([new PairingStarted({ method: "qr" })]))
+    expect(() => given([]).when(startQr).then([new PairingStarted({ method: "qr", attemptId })]))
       .toThrow(/failed with/)
   })
 
@@ -34,30 +48,19 @@ describe("given/when/then for the session decider", () => {
       .toThrow(/expected to fail with SessionNotFound/)
     expect(() => given([created]).when(new CreateSession({ sessionId, orgId, name: "y" })).thenFails(SessionExists, { sessionId: "other" }))
       .toThrow(/SessionExists.sessionId/)
-    expect(() => given([created]).when(new DeleteSession()).thenFails(SessionNotFound))
+    expect(() => given([created]).when(new DeleteSession({ sessionId })).thenFails(SessionNotFound))
       .toThrow(/but it emitted/)
   })
 
   it("refuses a callback where events belong (a spec awaited by mistake)", () => {
-    const spec = given([created]).when(new DeleteSession())
+    const spec = given([created]).when(new DeleteSession({ sessionId }))
     expect(() => spec.then((() => undefined) as never)).toThrow(/awaited/)
   })
 
-  it("names the stream after the history, else the CreateSession, else a default", () => {
-    const seen: Array<string> = []
-    const decider = sessionDecider()
-    const spy = deciderSpecification({
-      ...decider,
-      decide: (command: SessionCommand, state: SessionState) => {
-        seen.push(state.status === "none" ? "none" : state.sessionId)
-        return decider.decide(command, state)
-      }
-    })
-    spy([]).when(new DeleteSession()).thenFails(SessionNotFound, { sessionId: defaultStreamId })
-    given([created, new SessionDeleted()]).when(new DeleteSession()).thenFails(SessionNotFound, { sessionId })
-    expect(seen).toEqual(["none"])
+  it("needs nothing but the command and the state: a missing stream's error names the command's session", () => {
+    given([created, new SessionDeleted()]).when(new DeleteSession({ sessionId })).thenFails(SessionNotFound, { sessionId })
     const other = SessionId.make("sess_01ARYZ6S41TSV4RRFFQ69G5FAW")
-    deciderSpecification(sessionDecider(other))([]).when(new DeleteSession()).thenFails(SessionNotFound, { sessionId: other })
+    given([]).when(new DeleteSession({ sessionId: other })).thenFails(SessionNotFound, { sessionId: other })
   })
 })
 
@@ -72,10 +75,10 @@ describe("deciderSpecification", () => {
     evolve: (balance, e) => (e._tag === "Deposited" ? balance + e.amount : balance - e.amount),
     decide: (amount, balance) =>
       amount >= 0
-        ? Effect.succeed([{ _tag: "Deposited", amount }])
+        ? Either.right([{ _tag: "Deposited", amount }])
         : balance + amount < 0
-        ? Effect.fail(new Overdrawn({ balance }))
-        : Effect.succeed([{ _tag: "Withdrawn", amount: -amount }])
+        ? Either.left(new Overdrawn({ balance }))
+        : Either.right([{ _tag: "Withdrawn", amount: -amount }])
   })
 
   it("works for any decider", () => {
@@ -83,9 +86,16 @@ describe("deciderSpecification", () => {
     account([{ _tag: "Deposited", amount: 5 }]).when(-6).thenFails(Overdrawn, { balance: 5 })
   })
 
-  it("reports a defect instead of a typed failure", () => {
-    const dying = deciderSpecification<number, Event, number, never>({ initialState: 0, evolve: (s) => s, decide: () => Effect.die("bug") })
-    expect(() => dying([]).when(1).thenFails(Overdrawn)).toThrow(/died/)
+  it("reports a decider that throws instead of a typed failure", () => {
+    const throwing = deciderSpecification<number, Event, number, never>({
+      initialState: 0,
+      evolve: (s) => s,
+      decide: () => {
+        throw new Error("bug")
+      }
+    })
+    expect(() => throwing([]).when(1).thenFails(Overdrawn)).toThrow(/the decider threw: Error: bug/)
+    expect(() => throwing([]).when(1).then([])).toThrow(/the decider threw/)
   })
 })
 
@@ -97,7 +107,7 @@ describe("deepEqual", () => {
     expect(deepEqual([1], { 0: 1 })).toBe(false)
     expect(deepEqual(new Date(1), new Date(1))).toBe(true)
     expect(deepEqual(new Date(1), new Date(2))).toBe(false)
-    expect(deepEqual(new PairingStarted({ method: "qr" }), new PairingStarted({ method: "qr" }))).toBe(true)
+    expect(deepEqual(new PairingStarted({ method: "qr", attemptId }), new PairingStarted({ method: "qr", attemptId }))).toBe(true)
     expect(deepEqual(NaN, NaN)).toBe(true)
     expect(deepEqual(null, {})).toBe(false)
   })

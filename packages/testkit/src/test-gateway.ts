@@ -6,9 +6,10 @@ import {
   createGateway,
   type EmbeddedGateway,
   Gateway,
-  type GatewayServices,
-  type SessionView,
-  SimulatedPhone
+  type Session,
+  SimulatedPhoneGateway,
+  type SimulatorGatewayServices,
+  simulatorGatewayLayer
 } from "@wa-gateway/adapters"
 import type { OrgId, StoreUnavailable } from "@wa-gateway/domain"
 
@@ -24,7 +25,7 @@ export interface TestGatewayOptions {
 /** A started promise-based test gateway: `createGateway`'s API with its simulated `phone`. */
 export interface StartedTestGateway extends EmbeddedGateway {
   /** Creates a session and pairs it by QR with the simulated phone. */
-  readonly pairedSession: (input?: { readonly name?: string; readonly phoneNumber?: string; readonly pushName?: string }) => Promise<SessionView>
+  readonly pairedSession: (input?: { readonly name?: string; readonly phoneNumber?: string; readonly pushName?: string }) => Promise<Session>
 }
 
 export const DEFAULT_TEST_PHONE = "628123456789"
@@ -34,11 +35,10 @@ export const DEFAULT_TEST_PHONE = "628123456789"
  * of services that embed it: no network, no phone, deterministic under a seed.
  */
 export const TestGateway = {
-  /** Effect: the whole gateway as a Layer (`Gateway`, `SimulatedPhone`, stores, …), fresh for each build. */
-  layer: (options: TestGatewayOptions = {}): Layer.Layer<GatewayServices, StoreUnavailable> =>
-    Gateway.layer({
+  /** Effect: the whole gateway as a Layer (`Gateway`, `SimulatedPhoneGateway`, stores, …), fresh for each build. */
+  layer: (options: TestGatewayOptions = {}): Layer.Layer<SimulatorGatewayServices, StoreUnavailable> =>
+    simulatorGatewayLayer({
       store: options.store === "pglite" ? { _tag: "pglite", dataDir: options.dataDir } : { _tag: "memory" },
-      engine: "simulator",
       simulator: { seed: options.seed ?? 1 }
     }),
 
@@ -74,7 +74,7 @@ export const givenPairedSession = (
 ) =>
   Effect.gen(function* () {
     const gateway = yield* Gateway
-    const phone = yield* SimulatedPhone
+    const phone = yield* SimulatedPhoneGateway
     const session = yield* gateway.create(orgId, { name: input.name ?? "test" })
     yield* gateway.qr(orgId, session.sessionId)
     return yield* phone.scan(orgId, session.sessionId, {

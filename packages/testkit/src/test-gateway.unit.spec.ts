@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { afterEach, it as plainIt } from "vitest"
 import { Effect } from "effect"
-import { Gateway, SimulatedPhone } from "@wa-gateway/adapters"
+import { Gateway, SimulatedPhoneGateway } from "@wa-gateway/adapters"
 import { OrgId } from "@wa-gateway/domain"
 import { givenPairedSession, type StartedTestGateway, TestGateway } from "./test-gateway.js"
 
@@ -11,8 +11,8 @@ describe("TestGateway as a Layer", () => {
   it.effect("gives a gateway and a simulated phone that pair a session", () =>
     Effect.gen(function* () {
       const session = yield* givenPairedSession(acme, { pushName: "Acme" })
-      expect(session).toMatchObject({ status: "paired", connected: true, phoneNumber: "628123456789", pushName: "Acme" })
-      const unlinked = yield* (yield* SimulatedPhone).unlink(acme, session.sessionId)
+      expect(session).toMatchObject({ status: "paired", connected: true, identity: { phoneNumber: "628123456789", pushName: "Acme" } })
+      const unlinked = yield* (yield* SimulatedPhoneGateway).unlink(acme, session.sessionId)
       expect(unlinked.status).toBe("logged_out")
       const history = yield* (yield* Gateway).events(acme, session.sessionId)
       expect(history.map((e) => e.event._tag)).toEqual(["SessionCreated", "PairingStarted", "SessionPaired", "LoggedOut"])
@@ -23,8 +23,8 @@ describe("TestGateway as a Layer", () => {
       const gateway = yield* Gateway
       const { sessionId } = yield* gateway.create(acme, { name: "x" })
       const { qr } = yield* gateway.qr(acme, sessionId)
-      const paired = yield* (yield* SimulatedPhone).scan(acme, sessionId, { phoneNumber: "628123456789" })
-      return [qr, paired.waJid, paired.waLid]
+      const paired = yield* (yield* SimulatedPhoneGateway).scan(acme, sessionId, { phoneNumber: "628123456789" })
+      return [qr, paired.identity?.waJid, paired.identity?.waLid]
     }).pipe(Effect.provide(TestGateway.layer({ seed: "replay" })))
     return Effect.gen(function* () {
       expect(yield* run).toEqual(yield* run)

@@ -1,29 +1,23 @@
-import { Context, Effect, Layer, Option, Stream } from "effect"
+import { type Context, Effect, Layer, Option, Stream } from "effect"
 import { EngineNotImplemented, SessionEngine } from "@wa-gateway/domain"
-import { SimulatorControl } from "./simulator/simulator-control.js"
 
 /**
- * An engine this build does not have yet (Baileys): every operation fails
- * with `EngineNotImplemented` (HTTP 501) and nothing crashes. The simulated
- * phone has nothing to act on either.
+ * An engine this build does not have: every operation fails with
+ * `EngineNotImplemented` (HTTP 501) and nothing crashes.
  */
-export const notImplementedEngineLayer = (name: string): Layer.Layer<SessionEngine | SimulatorControl> => {
+export const notImplementedEngineLayer = (name: string): Layer.Layer<SessionEngine> => {
   const refuse = (operation: string) => Effect.fail(new EngineNotImplemented({ operation: `${name}.${operation}` }))
   const engine: Context.Tag.Service<SessionEngine> = {
     name,
+    warnings: [],
     startPairing: () => refuse("startPairing"),
     currentChallenge: () => Effect.succeed(Option.none()),
+    isConnected: () => Effect.succeed(false),
     logout: () => refuse("logout"),
     resume: () => refuse("resume"),
     stop: () => Effect.void,
     purge: () => refuse("purge"),
     events: Stream.never
   }
-  const control: Context.Tag.Service<SimulatorControl> = {
-    scan: () => refuse("scan"),
-    enterCode: () => refuse("enterCode"),
-    unlink: () => refuse("unlink"),
-    dropConnection: () => refuse("dropConnection")
-  }
-  return Layer.succeedContext(Context.make(SessionEngine, engine).pipe(Context.add(SimulatorControl, control)))
+  return Layer.succeed(SessionEngine, engine)
 }

@@ -1,4 +1,4 @@
-import { Context, Effect, Layer, Option, PubSub, type Queue, Schedule, type Scope, Stream } from "effect"
+import { Context, Effect, FiberMap, Layer, Option, PubSub, Queue, Ref, Schedule, type Scope, Stream } from "effect"
 import {
   CompletePairing,
   EngineEvent,
@@ -6,27 +6,33 @@ import {
   EventStore,
   FailPairing,
   Logout,
-  type SessionCommand,
-  SessionEngine,
+  type OrgId,
   type SessionId,
-  SessionService
+  SessionEngine,
+  SessionService,
+  toStorableText,
+  WaIdentity
 } from "@wa-gateway/domain"
 
 export interface SupervisorOptions {
-  /** How many paired sessions are resumed at once on boot. */
+  /** How many paired sessions are resumed at once on boot (default 8). */
   readonly resumeConcurrency?: number
 }
 
+/** The boot pass: how many paired sessions it found and how many are still to resume. */
+export interface ResumeProgress {
+  readonly total: number
+  readonly pending: number
+  readonly done: boolean
+}
+
 /**
- * Engine ⇄ domain: turns what the engine reports into domain commands, keeps
- * the runtime `connected` registry, resumes paired sessions on boot and
- * purges the engine when a session is deleted.
+ * Engine ⇄ domain: turns what the engine reports into domain commands, each
+ * session's events in order and on a fiber of its own (one session whose
+ * store write is retrying never holds up another's), resumes paired sessions
+ * on boot in the background, and purges the engine when a session is deleted.
  */
 export class SessionSupervisor extends Context.Tag("wa-gateway/SessionSupervisor")<SessionSupervisor, {
-  /** Whether the session's socket is up now (runtime state, not an event). */
-  readonly isConnected: (sessionId: SessionId) => Effect.Effect<boolean>
-  /** The user logged the session out: its socket is gone. */
-  readonly loggedOut: (sessionId: SessionId) => Effect.Effect<void>
   /** The session was deleted: closes its socket and removes its keys on the engine. */
   readonly deleted: (sessionId: SessionId) => Effect.Effect<void, EngineError>
   /**
@@ -34,109 +40,178 @@ export class SessionSupervisor extends Context.Tag("wa-gateway/SessionSupervisor
    * caller that must wait until one took effect. Subscribe before causing it.
    */
   readonly handled: Effect.Effect<Queue.Dequeue<EngineEvent>, never, Scope.Scope>
+  /** For `/readyz`: the boot pass's progress. */
+  readonly resumeProgress: Effect.Effect<ResumeProgress>
 }>() {
   static readonly layer = (options: SupervisorOptions = {}) => Layer.scoped(this, Effect.suspend(() => make(options)))
   static readonly Live = this.layer()
 }
+
+export const DEFAULT_RESUME_CONCURRENCY = 8
+
+/** A store write that cannot go through now is retried until it can: capped backoff, for as long as the process runs. */
+const untilStored = Schedule.exponential("100 millis").pipe(
+  Schedule.either(Schedule.spaced("5 seconds")),
+  Schedule.jittered
+)
+
+/** WhatsApp's text made storable (a push name with a NUL must not lose the pairing). */
+const storableIdentity = (identity: WaIdentity): WaIdentity =>
+  new WaIdentity({
+    phoneNumber: identity.phoneNumber,
+    waJid: toStorableText(identity.waJid),
+    waLid: identity.waLid === null ? null : toStorableText(identity.waLid),
+    pushName: identity.pushName === null ? null : toStorableText(identity.pushName)
+  })
 
 const make = (options: SupervisorOptions) =>
   Effect.gen(function* () {
     const engine = yield* SessionEngine
     const store = yield* EventStore
     const sessions = yield* SessionService
-    const connected = new Set<SessionId>()
     const handled = yield* PubSub.unbounded<EngineEvent>()
 
     /**
      * Runs a command on behalf of the engine, in the session's own org.
-     * Never fails: a session that is gone or refuses is logged and ignored.
-     * Returns whether the command was accepted.
+     * Store trouble is retried until it passes; a refusal (the session is
+     * gone, or no longer in that state) is logged and answered `false`.
      */
-    const command = (sessionId: SessionId, cmd: SessionCommand): Effect.Effect<boolean> =>
+    const command = (
+      sessionId: SessionId,
+      cmd: CompletePairing | FailPairing | Logout
+    ): Effect.Effect<boolean> =>
       Effect.gen(function* () {
         const record = yield* store.getSession(sessionId)
         if (Option.isNone(record)) {
           yield* Effect.logInfo(`engine reported ${cmd._tag} for a session that no longer exists; ignored`)
           return false
         }
-        yield* sessions.execute(record.value.orgId, sessionId, cmd)
+        yield* sessions.execute(record.value.orgId, cmd)
         return true
       }).pipe(
-        Effect.retry({
-          while: (e) => e._tag === "StoreUnavailable",
-          schedule: Schedule.exponential("100 millis").pipe(Schedule.intersect(Schedule.recurs(5)))
-        }),
-        Effect.catchAll((e) =>
-          Effect.as(
-            e._tag === "StoreUnavailable" || e._tag === "ConcurrencyConflict"
-              ? Effect.logError(`engine event lost: ${cmd._tag} could not be recorded`, e)
-              : Effect.logInfo(`engine reported ${cmd._tag}, which the session refuses (${e._tag}); ignored`),
-            false
-          )),
+        Effect.tapError((e) =>
+          e._tag === "StoreUnavailable" || e._tag === "ConcurrencyConflict"
+            ? Effect.logWarning(`engine event ${cmd._tag} not recorded yet; retrying until the store takes it`, e)
+            : Effect.void),
+        Effect.retry({ while: (e) => e._tag === "StoreUnavailable" || e._tag === "ConcurrencyConflict", schedule: untilStored }),
+        Effect.catchAll((e) => Effect.as(Effect.logInfo(`engine reported ${cmd._tag}, which the session refuses (${e._tag}); ignored`), false)),
         Effect.annotateLogs({ sessionId })
       )
-
-    const setConnected = (sessionId: SessionId, up: boolean) =>
-      Effect.sync(() => (up ? connected.add(sessionId) : connected.delete(sessionId)))
 
     const handle = (event: EngineEvent): Effect.Effect<void> =>
       EngineEvent.$match(event, {
         QrUpdated: () => Effect.void,
         PairingCodeIssued: () => Effect.void,
-        Paired: ({ identity, sessionId }) =>
+        Paired: ({ attemptId, identity, sessionId }) =>
           Effect.gen(function* () {
-            yield* setConnected(sessionId, true)
-            if (yield* command(sessionId, new CompletePairing({ identity }))) return
-            // The phone linked a device the session no longer wants: unlink it rather than keep a stray socket.
-            yield* setConnected(sessionId, false)
+            if (yield* command(sessionId, new CompletePairing({ sessionId, attemptId, identity: storableIdentity(identity) }))) return
+            // The phone linked a device the session no longer wants (deleted, or another attempt): unlink it.
             yield* Effect.catchAll(engine.logout(sessionId), (e) => Effect.logWarning("could not unlink a stray device", e))
           }),
-        Connected: ({ sessionId }) => setConnected(sessionId, true),
-        Disconnected: ({ sessionId }) => setConnected(sessionId, false),
-        LoggedOutByDevice: ({ sessionId }) =>
-          Effect.zipRight(setConnected(sessionId, false), command(sessionId, new Logout({ by: "device" }))),
-        PairingFailed: ({ reason, sessionId }) =>
-          Effect.gen(function* () {
-            // A pairing restarted since this failure (e.g. a QR fetched right at expiry) is showing a
-            // new challenge: the failure is of the old attempt and must not fail the new one.
-            if (Option.isSome(yield* engine.currentChallenge(sessionId))) {
-              return yield* Effect.logDebug("pairing failure of an earlier attempt; ignored").pipe(Effect.annotateLogs({ sessionId }))
-            }
-            yield* command(sessionId, new FailPairing({ reason }))
-          })
+        // Connection state lives in the engine's runtime of the session; nothing to record in the stream.
+        Connected: () => Effect.void,
+        Disconnected: () => Effect.void,
+        LoggedOutByDevice: ({ sessionId }) => Effect.asVoid(command(sessionId, new Logout({ sessionId, by: "device" }))),
+        PairingFailed: ({ attemptId, reason, sessionId }) =>
+          Effect.asVoid(command(sessionId, new FailPairing({ sessionId, attemptId, reason })))
       })
 
-    yield* engine.events.pipe(
-      Stream.runForEach((event) =>
+    /**
+     * A pairing from before the restart: failed by its attempt id, and only
+     * when the engine shows no challenge for that attempt, so a pairing a
+     * caller started since is left alone. Store trouble fails it (the pass
+     * is retried as a whole); a refusal means there is nothing to expire.
+     */
+    const expireStalePairing = (sessionId: SessionId, orgId: OrgId) =>
+      Effect.gen(function* () {
+        const { state } = yield* sessions.load(orgId, sessionId)
+        if (state.status !== "pairing") return
+        const { attemptId } = state.pairing
+        const showing = yield* engine.currentChallenge(sessionId)
+        if (Option.isSome(showing) && showing.value.attemptId === attemptId) return
+        yield* sessions.execute(
+          orgId,
+          attemptId === null
+            ? new FailPairing({ sessionId, reason: "expired" })
+            : new FailPairing({ sessionId, attemptId, reason: "expired" })
+        )
+      }).pipe(
+        Effect.catchTags({ SessionNotFound: () => Effect.void, NotPairing: () => Effect.void, StalePairingAttempt: () => Effect.void }),
+        Effect.annotateLogs({ sessionId })
+      )
+
+    // One inbox and one worker per session that has reported anything; the
+    // dispatcher only routes, so it never waits on a session's store writes.
+    const inboxes = new Map<SessionId, Queue.Queue<EngineEvent>>()
+    const workers = yield* FiberMap.make<SessionId>()
+
+    const work = (inbox: Queue.Dequeue<EngineEvent>) =>
+      Effect.forever(Effect.flatMap(Queue.take(inbox), (event) =>
         handle(event).pipe(
           Effect.catchAllCause((cause) => Effect.logError(`handling ${event._tag} failed`, cause)),
           Effect.zipRight(PubSub.publish(handled, event))
-        )),
+        )))
+
+    const inboxOf = (sessionId: SessionId) =>
+      Effect.gen(function* () {
+        const existing = inboxes.get(sessionId)
+        if (existing !== undefined) return existing
+        const inbox = yield* Queue.unbounded<EngineEvent>()
+        inboxes.set(sessionId, inbox)
+        yield* FiberMap.run(workers, sessionId, work(inbox))
+        return inbox
+      })
+
+    yield* engine.events.pipe(
+      Stream.runForEach((event) => Effect.flatMap(inboxOf(event.sessionId), (inbox) => Queue.offer(inbox, event))),
       Effect.forkScoped
     )
 
-    // Boot: paired sessions reconnect; a pairing from before the restart has
-    // no challenge on the engine any more, so it has expired.
+    // Boot, part one, before the layer is up (so before any request can start
+    // a pairing): a pairing from before the restart has no challenge on the
+    // engine any more, so it has expired. When the store cannot be read now,
+    // the background pass below does it instead.
+    const expireStalePairings = Effect.flatMap(store.sessionsInStatus("pairing"), (stale) =>
+      Effect.forEach(stale, (record) => expireStalePairing(record.sessionId, record.orgId), { concurrency, discard: true }))
+    const concurrency = Math.max(1, options.resumeConcurrency ?? DEFAULT_RESUME_CONCURRENCY)
+    const expiredAtStart = yield* expireStalePairings.pipe(
+      Effect.as(true),
+      Effect.catchAll((e) => Effect.as(Effect.logWarning("could not expire the pairings left from before; retrying in the background", e), false))
+    )
+
+    // Part two, in the background so the server answers at once: paired
+    // sessions reconnect, a bounded number at a time.
+    const progress = yield* Ref.make<ResumeProgress>({ total: 0, pending: 0, done: false })
     const boot = Effect.gen(function* () {
-      const concurrency = options.resumeConcurrency ?? 16
+      if (!expiredAtStart) yield* expireStalePairings
       const paired = yield* store.sessionsInStatus("paired")
+      yield* Ref.set(progress, { total: paired.length, pending: paired.length, done: false })
       yield* Effect.forEach(
         paired,
         (record) =>
-          Effect.catchAll(engine.resume(record.sessionId), (e) =>
-            Effect.logWarning("could not resume a paired session", e).pipe(Effect.annotateLogs({ sessionId: record.sessionId }))),
+          engine.resume(record.sessionId).pipe(
+            Effect.catchAll((e) => Effect.logWarning("could not resume a paired session", e)),
+            Effect.annotateLogs({ sessionId: record.sessionId }),
+            Effect.ensuring(Ref.update(progress, (p) => ({ ...p, pending: p.pending - 1 })))
+          ),
         { concurrency, discard: true }
       )
-      const stale = yield* store.sessionsInStatus("pairing")
-      yield* Effect.forEach(stale, (record) => command(record.sessionId, new FailPairing({ reason: "expired" })), { concurrency, discard: true })
+      yield* Ref.update(progress, (p) => ({ ...p, done: true }))
       yield* Effect.logInfo(`supervisor started: ${paired.length} paired session(s) resumed on ${engine.name}`)
-    })
-    yield* Effect.catchAll(boot, (e) => Effect.logError("supervisor could not read the sessions to resume", e))
+    }).pipe(
+      // The store was down at start: try the whole pass again until it can read the sessions.
+      Effect.tapError((e) => Effect.logWarning("supervisor could not read the sessions to resume; retrying", e)),
+      Effect.retry(untilStored)
+    )
+    yield* Effect.forkScoped(boot)
 
     return {
-      isConnected: (sessionId) => Effect.sync(() => connected.has(sessionId)),
-      loggedOut: (sessionId) => Effect.asVoid(setConnected(sessionId, false)),
-      deleted: (sessionId) => Effect.zipRight(setConnected(sessionId, false), engine.purge(sessionId)),
-      handled: PubSub.subscribe(handled)
+      deleted: (sessionId) =>
+        Effect.zipRight(
+          engine.purge(sessionId),
+          Effect.zipRight(FiberMap.remove(workers, sessionId), Effect.sync(() => inboxes.delete(sessionId)))
+        ),
+      handled: PubSub.subscribe(handled),
+      resumeProgress: Ref.get(progress)
     } satisfies Context.Tag.Service<SessionSupervisor>
   })

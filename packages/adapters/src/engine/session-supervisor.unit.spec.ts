@@ -1,33 +1,41 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Context, Effect, Layer, Option, Queue, Stream, TestClock } from "effect"
+import { Context, Deferred, Effect, Fiber, Layer, Option, Queue, Ref, Stream, TestClock } from "effect"
 import {
   CompletePairing,
   DeleteSession,
   EngineEvent,
   EventStore,
   OrgId,
+  PairingAttemptId,
   PhoneNumber,
   SessionEngine,
   type SessionId,
   SessionService,
-  StartPairing,
+  StartQrPairing,
+  StoreUnavailable,
   WaIdentity
 } from "@wa-gateway/domain"
 import { EventStoreMemory } from "../store/event-store-memory.js"
 import { SessionSupervisor } from "./session-supervisor.js"
-import { SimulatorControl } from "./simulator/simulator-control.js"
+import { SimulatedPhone } from "./simulator/simulated-phone.js"
 import { simulatorEngineLayer } from "./simulator/simulator-engine.js"
 
 const org = OrgId.make("acme")
 const phone = PhoneNumber.make("628123456789")
+const attemptId = PairingAttemptId.make("pair_01HZX8K3M9ABCDEFGHJKMNPQRS")
 
 const domain = Layer.provideMerge(SessionService.Live, EventStoreMemory)
 const supervised = (base: Layer.Layer<EventStore | SessionService>) =>
   Layer.provideMerge(SessionSupervisor.Live, Layer.merge(base, simulatorEngineLayer({ seed: 3 })))
 
-type Env = EventStore | SessionService | SessionEngine | SimulatorControl | SessionSupervisor
+type Env = EventStore | SessionService | SessionEngine | SimulatedPhone | SessionSupervisor
 
-const withGateway = <A, E>(effect: Effect.Effect<A, E, Env>) => Effect.provide(effect, supervised(domain))
+/** Runs once the boot pass is over, so it cannot resume a session the test pairs. */
+const withGateway = <A, E>(effect: Effect.Effect<A, E, Env>) =>
+  Effect.provide(
+    Effect.zipRight(Effect.flatMap(SessionSupervisor, (s) => Effect.repeat(s.resumeProgress, { until: (p) => p.done })), effect),
+    supervised(domain)
+  )
 
 /** Subscribes, runs `cause`, and waits until the supervisor has handled the event it caused. */
 const causeAndAwait = <E, R>(cause: Effect.Effect<EngineEvent, E, R>) =>
@@ -38,31 +46,43 @@ const causeAndAwait = <E, R>(cause: Effect.Effect<EngineEvent, E, R>) =>
     return event
   }))
 
-const awaitHandled = <R>(tag: EngineEvent["_tag"], trigger: Effect.Effect<unknown, never, R>) =>
+/** Runs `trigger` and waits until the supervisor has handled an event with this tag (of this session, if given). */
+const awaitHandled = <R>(tag: EngineEvent["_tag"], trigger: Effect.Effect<unknown, never, R>, sessionId?: SessionId) =>
   Effect.scoped(Effect.gen(function* () {
     const handled = yield* (yield* SessionSupervisor).handled
     yield* trigger
-    while ((yield* Queue.take(handled))._tag !== tag) { /* an earlier event */ }
+    while (true) {
+      const event = yield* Queue.take(handled)
+      if (event._tag === tag && (sessionId === undefined || event.sessionId === sessionId)) return
+    }
   }))
 
 const pairingByQr = Effect.gen(function* () {
   const service = yield* SessionService
   const engine = yield* SessionEngine
-  const record = yield* service.create(org, "support")
-  yield* service.execute(org, record.sessionId, new StartPairing({ method: "qr" }))
-  yield* engine.startPairing(record.sessionId, { _tag: "Qr" })
-  return record.sessionId
+  const { sessionId } = yield* service.create(org, "support")
+  yield* service.execute(org, new StartQrPairing({ sessionId, attemptId }))
+  yield* engine.startPairing(sessionId, { _tag: "Qr", attemptId })
+  return sessionId
 })
 
 const pairedByQr = Effect.gen(function* () {
   const sessionId = yield* pairingByQr
-  const control = yield* SimulatorControl
-  yield* causeAndAwait(control.scan(sessionId, { phoneNumber: phone, pushName: "Acme" }))
+  const phoneSim = yield* SimulatedPhone
+  yield* causeAndAwait(phoneSim.scan(sessionId, { phoneNumber: phone, pushName: "Acme" }))
   return sessionId
 })
 
 const eventTypes = (sessionId: SessionId) =>
   Effect.flatMap(SessionService, (s) => Effect.map(s.history(org, sessionId), (events) => events.map((e) => e.event._tag)))
+
+const isConnected = (sessionId: SessionId) => Effect.flatMap(SessionEngine, (engine) => engine.isConnected(sessionId))
+
+/** An engine whose events the test pushes, over the simulator for everything else. */
+const scriptedEngine = (events: Queue.Queue<EngineEvent>, alter: Partial<Context.Tag.Service<SessionEngine>> = {}) =>
+  Layer.effect(SessionEngine, Effect.map(SessionEngine, (real) => ({ ...real, ...alter, events: Stream.fromQueue(events) }))).pipe(
+    Layer.provide(simulatorEngineLayer({ seed: 3 }))
+  )
 
 describe("SessionSupervisor", () => {
   it.effect("a scan on the phone becomes SessionPaired with the phone's identity, and the session is connected", () =>
@@ -70,20 +90,20 @@ describe("SessionSupervisor", () => {
       const sessionId = yield* pairedByQr
       const record = yield* (yield* SessionService).get(org, sessionId)
       expect(record.status).toBe("paired")
-      expect(record.phoneNumber).toBe(phone)
-      expect(record.waJid).toMatch(/^628123456789:\d+@s\.whatsapp\.net$/)
-      expect(record.pushName).toBe("Acme")
-      expect(yield* (yield* SessionSupervisor).isConnected(sessionId)).toBe(true)
+      expect(record.identity?.phoneNumber).toBe(phone)
+      expect(record.identity?.waJid).toMatch(/^628123456789:\d+@s\.whatsapp\.net$/)
+      expect(record.identity?.pushName).toBe("Acme")
+      expect(yield* isConnected(sessionId)).toBe(true)
       expect(yield* eventTypes(sessionId)).toEqual(["SessionCreated", "PairingStarted", "SessionPaired"])
     })))
 
   it.effect("unlinking on the phone logs the session out by the device and marks it disconnected", () =>
     withGateway(Effect.gen(function* () {
       const sessionId = yield* pairedByQr
-      yield* causeAndAwait((yield* SimulatorControl).unlink(sessionId))
+      yield* causeAndAwait((yield* SimulatedPhone).unlink(sessionId))
       const history = yield* (yield* SessionService).history(org, sessionId)
       expect(history.at(-1)?.event).toMatchObject({ _tag: "LoggedOut", by: "device" })
-      expect(yield* (yield* SessionSupervisor).isConnected(sessionId)).toBe(false)
+      expect(yield* isConnected(sessionId)).toBe(false)
     })))
 
   it.effect("an unanswered pairing fails as expired and returns the session to unpaired", () =>
@@ -98,11 +118,10 @@ describe("SessionSupervisor", () => {
   it.effect("a dropped connection is disconnected until the engine reconnects", () =>
     withGateway(Effect.gen(function* () {
       const sessionId = yield* pairedByQr
-      const supervisor = yield* SessionSupervisor
-      yield* causeAndAwait((yield* SimulatorControl).dropConnection(sessionId, 1000))
-      expect(yield* supervisor.isConnected(sessionId)).toBe(false)
+      yield* causeAndAwait((yield* SimulatedPhone).dropConnection(sessionId, 1000))
+      expect(yield* isConnected(sessionId)).toBe(false)
       yield* awaitHandled("Connected", TestClock.adjust("1 second"))
-      expect(yield* supervisor.isConnected(sessionId)).toBe(true)
+      expect(yield* isConnected(sessionId)).toBe(true)
       // Connection state is runtime only: the stream did not change.
       expect(yield* eventTypes(sessionId)).toEqual(["SessionCreated", "PairingStarted", "SessionPaired"])
     })))
@@ -110,27 +129,26 @@ describe("SessionSupervisor", () => {
   it.effect("a device that pairs a deleted session is ignored and unlinked, and later events still flow", () =>
     withGateway(Effect.gen(function* () {
       const service = yield* SessionService
-      const control = yield* SimulatorControl
+      const phoneSim = yield* SimulatedPhone
       const gone = yield* pairingByQr
-      yield* service.execute(org, gone, new DeleteSession())
-      yield* causeAndAwait(control.scan(gone, { phoneNumber: phone }))
-      expect(yield* (yield* SessionSupervisor).isConnected(gone)).toBe(false)
-      expect(yield* Effect.flip(control.unlink(gone))).toMatchObject({ reason: "not_linked" })
+      yield* service.execute(org, new DeleteSession({ sessionId: gone }))
+      yield* causeAndAwait(phoneSim.scan(gone, { phoneNumber: phone }))
+      expect(yield* isConnected(gone)).toBe(false)
+      expect(yield* Effect.flip(phoneSim.unlink(gone))).toMatchObject({ reason: "not_linked" })
 
       const alive = yield* pairedByQr
       expect((yield* service.get(org, alive)).status).toBe("paired")
     })))
 
-  it.effect("delete purges the engine and forgets the connection", () =>
+  it.effect("delete purges the engine", () =>
     withGateway(Effect.gen(function* () {
       const sessionId = yield* pairedByQr
-      const supervisor = yield* SessionSupervisor
-      yield* supervisor.deleted(sessionId)
-      expect(yield* supervisor.isConnected(sessionId)).toBe(false)
-      expect(yield* Effect.flip((yield* SimulatorControl).unlink(sessionId))).toMatchObject({ reason: "not_linked" })
+      yield* (yield* SessionSupervisor).deleted(sessionId)
+      expect(yield* isConnected(sessionId)).toBe(false)
+      expect(yield* Effect.flip((yield* SimulatedPhone).unlink(sessionId))).toMatchObject({ reason: "not_linked" })
     })))
 
-  it.scoped("on boot it resumes every paired session and expires pairings left from before", () =>
+  it.scoped("on boot it resumes every paired session in the background and expires pairings left from before", () =>
     Effect.gen(function* () {
       const before = yield* Layer.build(domain)
       const { paired, pairing } = yield* Effect.provide(
@@ -140,12 +158,12 @@ describe("SessionSupervisor", () => {
           const ids: Array<SessionId> = []
           for (const name of ["a", "b", "c"]) {
             const { sessionId } = yield* service.create(org, name)
-            yield* service.execute(org, sessionId, new StartPairing({ method: "qr" }))
-            yield* service.execute(org, sessionId, new CompletePairing({ identity }))
+            yield* service.execute(org, new StartQrPairing({ sessionId, attemptId }))
+            yield* service.execute(org, new CompletePairing({ sessionId, attemptId, identity }))
             ids.push(sessionId)
           }
           const { sessionId } = yield* service.create(org, "half-way")
-          yield* service.execute(org, sessionId, new StartPairing({ method: "qr" }))
+          yield* service.execute(org, new StartQrPairing({ sessionId, attemptId }))
           return { paired: ids, pairing: sessionId }
         }),
         before
@@ -153,38 +171,112 @@ describe("SessionSupervisor", () => {
 
       const after = yield* Layer.build(supervised(Layer.succeedContext(before)))
       const supervisor = Context.get(after, SessionSupervisor)
-      // The resumed sessions' Connected events are handled by the supervisor's own fiber.
-      const connected = yield* Effect.repeat(
-        Effect.forEach(paired, supervisor.isConnected),
-        { until: (flags) => flags.every(Boolean), times: 1000 }
-      )
-      expect(connected).toEqual([true, true, true])
+      const engine = Context.get(after, SessionEngine)
+      const progress = yield* Effect.repeat(supervisor.resumeProgress, { until: (p) => p.done, times: 1000 })
+      expect(progress).toEqual({ total: 3, pending: 0, done: true })
+      expect(yield* Effect.forEach(paired, engine.isConnected)).toEqual([true, true, true])
       const service = Context.get(after, SessionService)
       expect((yield* service.get(org, pairing)).status).toBe("unpaired")
       expect((yield* service.history(org, pairing)).at(-1)?.event).toMatchObject({ _tag: "PairingFailed", reason: "expired" })
     }))
 
-  it.effect("a pairing failure reported after the pairing was restarted does not fail the new attempt", () =>
+  it.scoped("resumes at most `resumeConcurrency` sessions at once, and the layer is built before any has resumed", () =>
     Effect.gen(function* () {
-      // A scripted engine: its events are pushed by the test, and it shows a challenge (the restarted pairing).
+      const before = yield* Layer.build(domain)
+      const service = Context.get(before, SessionService)
+      const identity = new WaIdentity({ phoneNumber: phone, waJid: `${phone}:3@s.whatsapp.net`, waLid: null, pushName: null })
+      for (let i = 0; i < 12; i++) {
+        const { sessionId } = yield* service.create(org, `s${i}`)
+        yield* service.execute(org, new StartQrPairing({ sessionId, attemptId }))
+        yield* service.execute(org, new CompletePairing({ sessionId, attemptId, identity }))
+      }
+      const gate = yield* Deferred.make<void>()
+      const running = yield* Ref.make({ now: 0, most: 0 })
+      const slowResume = Layer.effect(SessionEngine, Effect.map(SessionEngine, (real) => ({
+        ...real,
+        resume: (sessionId: SessionId) =>
+          Ref.update(running, (r) => ({ now: r.now + 1, most: Math.max(r.most, r.now + 1) })).pipe(
+            Effect.zipRight(Deferred.await(gate)),
+            Effect.zipRight(real.resume(sessionId)),
+            Effect.ensuring(Ref.update(running, (r) => ({ ...r, now: r.now - 1 })))
+          )
+      }))).pipe(Layer.provide(simulatorEngineLayer({ seed: 3 })))
+      const after = yield* Layer.build(
+        Layer.provideMerge(SessionSupervisor.layer({ resumeConcurrency: 4 }), Layer.merge(Layer.succeedContext(before), slowResume))
+      )
+      const supervisor = Context.get(after, SessionSupervisor)
+      // Built and answering while every resume is still held at the gate.
+      yield* Effect.repeat(Ref.get(running), { until: (r) => r.now === 4, times: 1000 })
+      expect(yield* supervisor.resumeProgress).toEqual({ total: 12, pending: 12, done: false })
+      yield* Deferred.succeed(gate, undefined)
+      const done = yield* Effect.repeat(supervisor.resumeProgress, { until: (p) => p.done, times: 10_000 })
+      expect(done).toEqual({ total: 12, pending: 0, done: true })
+      expect((yield* Ref.get(running)).most).toBe(4)
+    }))
+
+  it.effect("a pairing event of an older attempt does not touch the attempt in progress", () =>
+    Effect.gen(function* () {
       const events = yield* Queue.unbounded<EngineEvent>()
-      const showing = { _tag: "Qr" as const, qr: "2@new", expiresAt: new Date(20_000) }
-      const scripted = Layer.succeed(SessionEngine, {
-        name: "scripted",
-        startPairing: () => Effect.succeed(showing),
-        currentChallenge: () => Effect.succeed(Option.some(showing)),
-        logout: () => Effect.void,
-        resume: () => Effect.void,
-        stop: () => Effect.void,
-        purge: () => Effect.void,
-        events: Stream.fromQueue(events)
-      })
       yield* Effect.gen(function* () {
         const service = yield* SessionService
         const { sessionId } = yield* service.create(org, "restarted")
-        yield* service.execute(org, sessionId, new StartPairing({ method: "qr" }))
-        yield* awaitHandled("PairingFailed", Queue.offer(events, EngineEvent.PairingFailed({ sessionId, reason: "expired" })))
+        yield* service.execute(org, new StartQrPairing({ sessionId, attemptId }))
+        const older = PairingAttemptId.make("pair_01HZX8K3M9ABCDEFGHJKMNPQRA")
+        yield* awaitHandled("PairingFailed", Queue.offer(events, EngineEvent.PairingFailed({ sessionId, attemptId: older, reason: "expired" })))
         expect((yield* service.get(org, sessionId)).status).toBe("pairing")
-      }).pipe(Effect.provide(Layer.provideMerge(SessionSupervisor.Live, Layer.merge(domain, scripted))))
+        yield* awaitHandled("PairingFailed", Queue.offer(events, EngineEvent.PairingFailed({ sessionId, attemptId, reason: "expired" })))
+        expect((yield* service.get(org, sessionId)).status).toBe("unpaired")
+      }).pipe(Effect.provide(Layer.provideMerge(SessionSupervisor.Live, Layer.merge(domain, scriptedEngine(events)))))
+    }))
+
+  it.effect("a push name WhatsApp sent with a NUL or a lone surrogate is stored with them replaced, and the pairing kept", () =>
+    Effect.gen(function* () {
+      const events = yield* Queue.unbounded<EngineEvent>()
+      yield* Effect.gen(function* () {
+        const service = yield* SessionService
+        const { sessionId } = yield* service.create(org, "odd name")
+        yield* service.execute(org, new StartQrPairing({ sessionId, attemptId }))
+        const identity = new WaIdentity({ phoneNumber: phone, waJid: `${phone}:4@s.whatsapp.net`, waLid: null, pushName: "a\u0000b\ud800" })
+        yield* awaitHandled("Paired", Queue.offer(events, EngineEvent.Paired({ sessionId, attemptId, identity })))
+        const record = yield* service.get(org, sessionId)
+        expect(record).toMatchObject({ status: "paired", identity: { pushName: "a\ufffdb\ufffd" } })
+      }).pipe(Effect.provide(Layer.provideMerge(SessionSupervisor.Live, Layer.merge(domain, scriptedEngine(events)))))
+    }))
+
+  it.live("an event the store cannot take now is retried until it is stored, while other sessions' events flow", () =>
+    Effect.gen(function* () {
+      const events = yield* Queue.unbounded<EngineEvent>()
+      const blocked = yield* Ref.make<SessionId | null>(null)
+      const failures = yield* Ref.make(0)
+      // The store refuses appends of one session until told otherwise, as PostgreSQL going away would.
+      const flakyStore = Layer.effect(EventStore, Effect.map(EventStore, (real) => ({
+        ...real,
+        append: (request: Parameters<typeof real.append>[0]) =>
+          Effect.flatMap(Ref.get(blocked), (id) =>
+            id === request.streamId
+              ? Effect.zipRight(Ref.update(failures, (n) => n + 1), Effect.fail(new StoreUnavailable({ message: "down" })))
+              : real.append(request))
+      }))).pipe(Layer.provide(EventStoreMemory))
+      const flakyDomain = Layer.provideMerge(SessionService.Live, flakyStore)
+      yield* Effect.gen(function* () {
+        const service = yield* SessionService
+        const stuck = (yield* service.create(org, "stuck")).sessionId
+        const other = (yield* service.create(org, "other")).sessionId
+        for (const sessionId of [stuck, other]) yield* service.execute(org, new StartQrPairing({ sessionId, attemptId }))
+        yield* Ref.set(blocked, stuck)
+        const stuckHandled = yield* Effect.fork(
+          awaitHandled("PairingFailed", Queue.offer(events, EngineEvent.PairingFailed({ sessionId: stuck, attemptId, reason: "expired" })), stuck)
+        )
+        yield* Effect.repeat(Ref.get(failures), { until: (n) => n >= 2 })
+        // The other session is not held up behind the one that is retrying.
+        yield* awaitHandled("PairingFailed", Queue.offer(events, EngineEvent.PairingFailed({ sessionId: other, attemptId, reason: "expired" })), other)
+        expect((yield* service.get(org, other)).status).toBe("unpaired")
+        expect((yield* service.get(org, stuck)).status).toBe("pairing")
+        // The store comes back: the retried event lands.
+        yield* Ref.set(blocked, null)
+        yield* Fiber.join(stuckHandled)
+        expect((yield* service.get(org, stuck)).status).toBe("unpaired")
+        expect(Option.isSome(yield* Effect.flatMap(EventStore, (s) => s.getSession(stuck)))).toBe(true)
+      }).pipe(Effect.provide(Layer.provideMerge(SessionSupervisor.Live, Layer.merge(flakyDomain, scriptedEngine(events)))))
     }))
 })

@@ -1,16 +1,12 @@
 import { type Context, Effect, Exit, Layer, Logger, LogLevel, ManagedRuntime, Option, Schema } from "effect"
-import { OrgId, SessionId, type SessionEventType } from "@wa-gateway/domain"
-import {
-  type EngineName,
-  Gateway,
-  type GatewayServices,
-  type PairingCode,
-  type QrChallenge,
-  type SessionView,
-  type StoreOptions
-} from "./gateway.js"
+import { OrgId, SessionId, type StoreUnavailable } from "@wa-gateway/domain"
+import type { GatewayFailure } from "./error-table.js"
+import { Gateway, type PairingCode, type QrChallenge } from "./gateway.js"
 import { GatewayOperationError, toGatewayOperationError } from "./gateway-operation-error.js"
-import { SimulatedPhone } from "./simulated-phone.js"
+import { type EngineName, type GatewayServices, productionGatewayLayer, simulatorGatewayLayer, type StoreOptions } from "./layer.js"
+import { type SessionEventEntry, toSessionEventEntry } from "./session-event-entry.js"
+import { SimulatedPhoneGateway } from "./simulated-phone-gateway.js"
+import { type SessionRepresentation, type SessionView, toSessionRepresentation } from "./session-view.js"
 
 export interface CreateGatewayOptions {
   /** `postgres://…`: the PostgreSQL store (migrated on start). */
@@ -32,43 +28,37 @@ export interface ListCursor {
   readonly sessionId: string
 }
 
-export interface SessionEventEntry {
-  /** Position in the global log: increasing, with gaps; a number as over HTTP, so the list serializes with `JSON.stringify`. */
-  readonly position: number
-  readonly version: number
-  readonly type: SessionEventType
-  readonly occurredAt: Date
-  readonly data: Readonly<Record<string, unknown>>
-}
+/** The session as over HTTP (spec/API.md): identity fields flat, `null` until paired. */
+export type Session = SessionRepresentation
 
 /** The simulated phone (simulator engine only; on another engine each call rejects with `not_implemented`). */
-export interface PhoneHandle {
-  readonly scan: (sessionId: string, input: { readonly phoneNumber: string; readonly pushName?: string }) => Promise<SessionView>
-  readonly enterCode: (sessionId: string, input: { readonly code: string; readonly pushName?: string }) => Promise<SessionView>
-  readonly unlink: (sessionId: string) => Promise<SessionView>
-  readonly dropConnection: (sessionId: string, options?: { readonly reconnectAfterMs?: number }) => Promise<SessionView>
+export interface SimulatedPhoneHandle {
+  readonly scan: (sessionId: string, input: { readonly phoneNumber: string; readonly pushName?: string }) => Promise<Session>
+  readonly enterCode: (sessionId: string, input: { readonly code: string; readonly pushName?: string }) => Promise<Session>
+  readonly unlink: (sessionId: string) => Promise<Session>
+  readonly dropConnection: (sessionId: string, options?: { readonly reconnectAfterMs?: number }) => Promise<Session>
 }
 
 /** Every operation of one org. Promises reject with `GatewayOperationError` (see its `code`). */
 export interface OrgGateway {
   readonly orgId: string
-  readonly create: (input?: { readonly name?: string }) => Promise<SessionView>
-  readonly get: (sessionId: string) => Promise<SessionView>
+  readonly create: (input?: { readonly name?: string }) => Promise<Session>
+  readonly get: (sessionId: string) => Promise<Session>
   /** Newest first; `pageSize` 1..100 (default 20). */
   readonly list: (options?: { readonly pageSize?: number; readonly after?: ListCursor | null }) => Promise<{
-    readonly sessions: ReadonlyArray<SessionView>
+    readonly sessions: ReadonlyArray<Session>
     readonly next: ListCursor | null
   }>
   /** QR pairing: starts it, or returns the QR showing now. */
   readonly startPairing: (sessionId: string) => Promise<QrChallenge>
   readonly requestPairingCode: (sessionId: string, phone: string) => Promise<PairingCode>
-  readonly logout: (sessionId: string) => Promise<SessionView>
+  readonly logout: (sessionId: string) => Promise<Session>
   readonly delete: (sessionId: string) => Promise<void>
   /** The paired identity; rejects with `not_found` unless paired. */
-  readonly me: (sessionId: string) => Promise<SessionView>
+  readonly me: (sessionId: string) => Promise<Session>
   /** The session's event history, oldest first. */
   readonly events: (sessionId: string) => Promise<ReadonlyArray<SessionEventEntry>>
-  readonly phone: PhoneHandle
+  readonly phone: SimulatedPhoneHandle
 }
 
 export interface EmbeddedGateway extends OrgGateway {
@@ -93,7 +83,7 @@ const logLevels = {
 } as const
 
 /** A typed error of the gateway, or a promise-API check of its own. */
-type Failure = { readonly _tag: string } | GatewayOperationError
+type Failure = GatewayFailure | GatewayOperationError
 
 const invalid = (message: string) => Effect.fail(new GatewayOperationError("validation_error", "InvalidInput", message))
 
@@ -138,11 +128,12 @@ const sessionIdOf = (text: string): Effect.Effect<SessionId, GatewayOperationErr
  */
 export const createGateway = async (options: CreateGatewayOptions): Promise<EmbeddedGateway> => {
   const defaultOrg = options.orgId ?? "default"
-  const layer = Gateway.layer({
-    store: storeOf(options),
-    engine: options.engine,
-    simulator: options.seed === undefined ? {} : { seed: options.seed }
-  }).pipe(Layer.provide(Logger.minimumLogLevel(logLevels[options.logLevel ?? "warning"])))
+  const store = storeOf(options)
+  // A simulator gateway provides more (its simulated phone), which `phone` below looks up.
+  const gateway: Layer.Layer<GatewayServices, StoreUnavailable> = options.engine === "simulator"
+    ? simulatorGatewayLayer({ store, simulator: options.seed === undefined ? {} : { seed: options.seed } })
+    : productionGatewayLayer({ store })
+  const layer = gateway.pipe(Layer.provide(Logger.minimumLogLevel(logLevels[options.logLevel ?? "warning"])))
   const runtime = ManagedRuntime.make(layer)
   let closed = false
 
@@ -170,19 +161,30 @@ export const createGateway = async (options: CreateGatewayOptions): Promise<Embe
     ): Promise<A> =>
       run(withOrg((orgId) =>
         Effect.flatMap(sessionIdOf(sessionText), (sessionId) => Effect.flatMap(Gateway, (g) => f(g, orgId, sessionId)))))
+    const onView = (
+      sessionText: string,
+      f: (gateway: Context.Tag.Service<Gateway>, orgId: OrgId, sessionId: SessionId) => Effect.Effect<SessionView, Failure, GatewayServices>
+    ): Promise<Session> => onSession(sessionText, (g, orgId, id) => Effect.map(f(g, orgId, id), toSessionRepresentation))
     const onPhone = (
       sessionText: string,
-      f: (phone: Context.Tag.Service<SimulatedPhone>, orgId: OrgId, sessionId: SessionId) => Effect.Effect<SessionView, Failure>
-    ): Promise<SessionView> =>
+      f: (phone: Context.Tag.Service<SimulatedPhoneGateway>, orgId: OrgId, sessionId: SessionId) => Effect.Effect<SessionView, Failure>
+    ): Promise<Session> =>
       run(withOrg((orgId) =>
-        Effect.flatMap(sessionIdOf(sessionText), (sessionId) => Effect.flatMap(SimulatedPhone, (p) => f(p, orgId, sessionId)))))
+        Effect.gen(function* () {
+          const sessionId = yield* sessionIdOf(sessionText)
+          const phone = yield* Effect.serviceOption(SimulatedPhoneGateway)
+          if (Option.isNone(phone)) {
+            return yield* Effect.fail(new GatewayOperationError("not_implemented", "NoSimulatedPhone", "only the simulator engine has a simulated phone"))
+          }
+          return toSessionRepresentation(yield* f(phone.value, orgId, sessionId))
+        })))
 
     return {
       orgId: orgText,
       create: (input) =>
         run(withOrg((orgId) =>
-          Effect.flatMap(createInputOf(input), (checked) => Effect.flatMap(Gateway, (g) => g.create(orgId, checked))))),
-      get: (sessionId) => onSession(sessionId, (g, orgId, id) => g.get(orgId, id)),
+          Effect.flatMap(createInputOf(input), (checked) => Effect.flatMap(Gateway, (g) => Effect.map(g.create(orgId, checked), toSessionRepresentation))))),
+      get: (sessionId) => onView(sessionId, (g, orgId, id) => g.get(orgId, id)),
       list: (page) =>
         run(withOrg((orgId) =>
           Effect.gen(function* () {
@@ -197,7 +199,7 @@ export const createGateway = async (options: CreateGatewayOptions): Promise<Embe
             const result = yield* (yield* Gateway).list(orgId, { pageSize, after: cursor })
             const last = result.sessions.at(-1)
             return {
-              sessions: result.sessions,
+              sessions: result.sessions.map(toSessionRepresentation),
               next: result.hasMore && last !== undefined ? { createdAt: last.createdAt, sessionId: last.sessionId } : null
             }
           }))),
@@ -205,16 +207,12 @@ export const createGateway = async (options: CreateGatewayOptions): Promise<Embe
       requestPairingCode: (sessionId, phone) =>
         onSession(sessionId, (g, orgId, id) =>
           Effect.flatMap(checked(Schema.String, phone, "phone must be a string of digits"), (text) => g.requestPairingCode(orgId, id, text))),
-      logout: (sessionId) => onSession(sessionId, (g, orgId, id) => g.logout(orgId, id)),
+      logout: (sessionId) => onView(sessionId, (g, orgId, id) => g.logout(orgId, id)),
       delete: (sessionId) => onSession(sessionId, (g, orgId, id) => g.delete(orgId, id)),
-      me: (sessionId) => onSession(sessionId, (g, orgId, id) => g.me(orgId, id)),
+      me: (sessionId) => onView(sessionId, (g, orgId, id) => g.me(orgId, id)),
       events: (sessionId) =>
         onSession(sessionId, (g, orgId, id) =>
-          Effect.map(g.events(orgId, id), (events) =>
-            events.map(({ event, occurredAt, position, version }): SessionEventEntry => {
-              const { _tag, ...data } = event
-              return { position: Number(position), version, type: _tag, occurredAt, data }
-            }))),
+          Effect.map(g.events(orgId, id), (events) => events.map(toSessionEventEntry))),
       phone: {
         scan: (sessionId, input) =>
           onPhone(sessionId, (p, orgId, id) =>

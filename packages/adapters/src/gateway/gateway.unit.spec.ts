@@ -5,27 +5,29 @@ import { SessionSupervisor } from "../engine/session-supervisor.js"
 import { simulatorEngineLayer } from "../engine/simulator/simulator-engine.js"
 import { MemoryStores } from "../store/stores.js"
 import { Gateway } from "./gateway.js"
-import { SimulatedPhone } from "./simulated-phone.js"
+import { productionGatewayLayer, simulatorGatewayLayer } from "./layer.js"
+import { GatewayLive } from "./operations.js"
+import { SimulatedPhoneGateway } from "./simulated-phone-gateway.js"
 
 const acme = OrgId.make("acme")
 const other = OrgId.make("other")
 const phone = "628123456789"
 
-const onSimulator = <A, E>(effect: Effect.Effect<A, E, Gateway | SimulatedPhone>) =>
-  Effect.provide(effect, Gateway.layer({ store: { _tag: "memory" }, engine: "simulator", simulator: { seed: 1 } }))
+const onSimulator = <A, E>(effect: Effect.Effect<A, E, Gateway | SimulatedPhoneGateway>) =>
+  Effect.provide(effect, simulatorGatewayLayer({ store: { _tag: "memory" }, simulator: { seed: 1 } }))
 
-const onBaileysStub = <A, E>(effect: Effect.Effect<A, E, Gateway | SimulatedPhone>) =>
-  Effect.provide(effect, Gateway.layer({ store: { _tag: "memory" }, engine: "baileys" }))
+const onBaileysStub = <A, E>(effect: Effect.Effect<A, E, Gateway>) =>
+  Effect.provide(effect, productionGatewayLayer({ store: { _tag: "memory" } }))
 
 /** The simulator with some operations replaced. */
 const onAlteredSimulator = (alter: (real: Context.Tag.Service<SessionEngine>) => Partial<Context.Tag.Service<SessionEngine>>) =>
-<A, E>(effect: Effect.Effect<A, E, Gateway | SimulatedPhone>) => {
+<A, E>(effect: Effect.Effect<A, E, Gateway | SimulatedPhoneGateway>) => {
   const engine = Layer.effect(SessionEngine, Effect.map(SessionEngine, (real) => ({ ...real, ...alter(real) }))).pipe(
     Layer.provideMerge(simulatorEngineLayer({ seed: 1 }))
   )
   const domain = Layer.provideMerge(SessionService.Live, MemoryStores)
   const supervised = Layer.provideMerge(SessionSupervisor.Live, Layer.merge(domain, engine))
-  return Effect.provide(effect, Layer.provideMerge(Layer.merge(Gateway.Live, SimulatedPhone.Live), supervised))
+  return Effect.provide(effect, Layer.provideMerge(Layer.merge(GatewayLive, SimulatedPhoneGateway.Live), supervised))
 }
 
 /** Unlinking on WhatsApp fails (network down). */
@@ -47,7 +49,7 @@ const created = Effect.flatMap(Gateway, (g) => g.create(acme, { name: "support l
 const paired = Effect.gen(function* () {
   const { sessionId } = yield* created
   yield* (yield* Gateway).qr(acme, sessionId)
-  yield* (yield* SimulatedPhone).scan(acme, sessionId, { phoneNumber: phone, pushName: "Acme Support" })
+  yield* (yield* SimulatedPhoneGateway).scan(acme, sessionId, { phoneNumber: phone, pushName: "Acme Support" })
   return sessionId
 })
 
@@ -55,10 +57,10 @@ describe("Gateway", () => {
   it.effect("walks a session through its whole life and records exactly those events", () =>
     onSimulator(Effect.gen(function* () {
       const gateway = yield* Gateway
-      const phoneSim = yield* SimulatedPhone
+      const phoneSim = yield* SimulatedPhoneGateway
 
       const session = yield* gateway.create(acme, { name: "support line" })
-      expect(session).toMatchObject({ status: "unpaired", connected: false, phoneNumber: null, version: 1 })
+      expect(session).toMatchObject({ status: "unpaired", connected: false, identity: null, version: 1 })
       const { sessionId } = session
 
       const qr = yield* gateway.qr(acme, sessionId)
@@ -67,19 +69,19 @@ describe("Gateway", () => {
       expect((yield* gateway.get(acme, sessionId)).status).toBe("pairing")
 
       const afterScan = yield* phoneSim.scan(acme, sessionId, { phoneNumber: phone, pushName: "Acme Support" })
-      expect(afterScan).toMatchObject({ status: "paired", connected: true, phoneNumber: phone, pushName: "Acme Support" })
+      expect(afterScan).toMatchObject({ status: "paired", connected: true, identity: { phoneNumber: phone, pushName: "Acme Support" } })
 
       const me = yield* gateway.me(acme, sessionId)
-      expect(me.waJid).toMatch(/^628123456789:\d+@s\.whatsapp\.net$/)
-      expect(me.waLid).toMatch(/^\d+:\d+@lid$/)
+      expect(me.identity.waJid).toMatch(/^628123456789:\d+@s\.whatsapp\.net$/)
+      expect(me.identity.waLid).toMatch(/^\d+:\d+@lid$/)
 
       const loggedOut = yield* gateway.logout(acme, sessionId)
-      expect(loggedOut).toMatchObject({ status: "logged_out", connected: false, phoneNumber: null, waJid: null })
+      expect(loggedOut).toMatchObject({ status: "logged_out", connected: false, identity: null })
 
       const code = yield* gateway.requestPairingCode(acme, sessionId, phone)
       expect(code.code).toMatch(/^[A-Z0-9]{4}-[A-Z0-9]{4}$/)
       const afterCode = yield* phoneSim.enterCode(acme, sessionId, { code: code.code })
-      expect(afterCode).toMatchObject({ status: "paired", connected: true, phoneNumber: phone })
+      expect(afterCode).toMatchObject({ status: "paired", connected: true, identity: { phoneNumber: phone } })
 
       expect(yield* eventsOf(sessionId)).toMatchObject([
         { version: 1, _tag: "SessionCreated", sessionId, orgId: acme, name: "support line" },
@@ -125,7 +127,7 @@ describe("Gateway", () => {
   it.effect("another org's session is SessionNotFound for every operation", () =>
     onSimulator(Effect.gen(function* () {
       const gateway = yield* Gateway
-      const phoneSim = yield* SimulatedPhone
+      const phoneSim = yield* SimulatedPhoneGateway
       const sessionId = yield* paired
       const attempts: ReadonlyArray<Effect.Effect<unknown, { readonly _tag: string }>> = [
         gateway.get(other, sessionId),
@@ -187,7 +189,7 @@ describe("Gateway", () => {
     onSimulator(Effect.gen(function* () {
       const gateway = yield* Gateway
       const sessionId = yield* paired
-      const dropped = yield* (yield* SimulatedPhone).dropConnection(acme, sessionId, { reconnectAfterMs: 5000 })
+      const dropped = yield* (yield* SimulatedPhoneGateway).dropConnection(acme, sessionId, { reconnectAfterMs: 5000 })
       expect(dropped).toMatchObject({ status: "paired", connected: false })
       yield* TestClock.adjust("5 seconds")
       const connected = yield* Effect.repeat(
@@ -202,15 +204,15 @@ describe("Gateway", () => {
   it.effect("unlinking on the phone logs the session out by the device", () =>
     onSimulator(Effect.gen(function* () {
       const sessionId = yield* paired
-      const unlinked = yield* (yield* SimulatedPhone).unlink(acme, sessionId)
-      expect(unlinked).toMatchObject({ status: "logged_out", connected: false, waJid: null })
+      const unlinked = yield* (yield* SimulatedPhoneGateway).unlink(acme, sessionId)
+      expect(unlinked).toMatchObject({ status: "logged_out", connected: false, identity: null })
       expect((yield* eventsOf(sessionId)).at(-1)).toMatchObject({ _tag: "LoggedOut", by: "device" })
     })))
 
   it.effect("the phone's mistakes are typed: no QR showing, wrong code, nothing linked", () =>
     onSimulator(Effect.gen(function* () {
       const gateway = yield* Gateway
-      const phoneSim = yield* SimulatedPhone
+      const phoneSim = yield* SimulatedPhoneGateway
       const { sessionId } = yield* created
       expect(yield* Effect.flip(phoneSim.scan(acme, sessionId, { phoneNumber: phone }))).toMatchObject({ reason: "no_qr_showing" })
       expect(yield* Effect.flip(phoneSim.scan(acme, sessionId, { phoneNumber: "+1" }))).toMatchObject({ _tag: "InvalidPhone" })
@@ -235,7 +237,6 @@ describe("Gateway", () => {
         "engine_error"
       ])
       expect((yield* gateway.get(acme, sessionId)).status).toBe("unpaired")
-      expect(yield* Effect.flip((yield* SimulatedPhone).unlink(acme, sessionId))).toMatchObject({ _tag: "EngineNotImplemented" })
       yield* gateway.delete(acme, sessionId)
       expect(yield* Effect.flip(gateway.get(acme, sessionId))).toMatchObject({ _tag: "SessionNotFound" })
     })))

@@ -1,5 +1,14 @@
 import { expect, layer } from "@effect/vitest"
-import { CompletePairing, DeleteSession, PhoneNumber, SessionService, StartPairing, WaIdentity } from "@wa-gateway/domain"
+import {
+  CompletePairing,
+  DeleteSession,
+  PairingAttemptId,
+  PhoneNumber,
+  SessionService,
+  StartCodePairing,
+  StartQrPairing,
+  WaIdentity
+} from "@wa-gateway/domain"
 import { Effect, Layer } from "effect"
 import { sql } from "kysely"
 import { ApiKeyStore } from "./api-key-store.js"
@@ -14,6 +23,8 @@ const identity = new WaIdentity({
   waLid: "31415926535897@lid",
   pushName: "Siti Rahayu"
 })
+
+const attemptId = PairingAttemptId.make("pair_01HZX8K3M9ABCDEFGHJKMNPQRS")
 
 /** Every row of every table of the store's schema, as text. */
 const everyTableAsText = Effect.flatMap(SqlDatabase, ({ db }) =>
@@ -41,22 +52,23 @@ export const erasureScan = (name: string, database: Layer.Layer<SqlDatabase, unk
           const other = new WaIdentity({ phoneNumber: PhoneNumber.make("447700900123"), waJid: "447700900123@s.whatsapp.net", waLid: null, pushName: "Kept" })
 
           const session = yield* service.create(org, "support")
-          yield* service.execute(org, session.sessionId, new StartPairing({ method: "code", phone: identity.phoneNumber }))
-          yield* service.execute(org, session.sessionId, new CompletePairing({ identity }))
+          const { sessionId } = session
+          yield* service.execute(org, new StartCodePairing({ sessionId, attemptId, phone: identity.phoneNumber }))
+          yield* service.execute(org, new CompletePairing({ sessionId, attemptId, identity }))
           yield* auth.set(session.sessionId, [
             { category: "creds", keyId: "", value: { me: { id: identity.waJid, lid: identity.waLid, name: identity.pushName } } },
             { category: "session", keyId: identity.waJid, value: { record: "x" } }
           ])
           const kept = yield* service.create(org, "sales")
-          yield* service.execute(org, kept.sessionId, new StartPairing({ method: "qr" }))
-          yield* service.execute(org, kept.sessionId, new CompletePairing({ identity: other }))
+          yield* service.execute(org, new StartQrPairing({ sessionId: kept.sessionId, attemptId }))
+          yield* service.execute(org, new CompletePairing({ sessionId: kept.sessionId, attemptId, identity: other }))
           yield* auth.set(kept.sessionId, [{ category: "creds", keyId: "", value: { me: { id: other.waJid } } }])
           yield* apiKeys.insert({ id: `key_${org}`, orgId: org, keyHash: `hash_${org}`, capabilities: ["read"], label: null, createdAt: new Date() })
 
           const before = yield* everyTableAsText
           expect(personalData.filter((p) => before.includes(p))).toEqual(personalData)
 
-          yield* service.execute(org, session.sessionId, new DeleteSession())
+          yield* service.execute(org, new DeleteSession({ sessionId }))
 
           const after = yield* everyTableAsText
           expect(personalData.filter((p) => after.includes(p))).toEqual([])

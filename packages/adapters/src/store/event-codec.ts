@@ -1,4 +1,4 @@
-import { OrgId, SessionEvent, SessionId, type SessionRecord, type StoredEvent } from "@wa-gateway/domain"
+import { OrgId, PhoneNumber, SessionEvent, type SessionEventType, SessionId, type SessionRecord, type StoredEvent, WaIdentity } from "@wa-gateway/domain"
 import { Effect, Schema } from "effect"
 
 const encodeSessionEvent = Schema.encodeSync(SessionEvent)
@@ -7,7 +7,7 @@ const encodeSessionEvent = Schema.encodeSync(SessionEvent)
  * How an event is stored: `type` is its `_tag`, `data` the encoded fields
  * without it. Every store writes and reads events through these functions.
  */
-export const encodeEvent = (event: SessionEvent): { readonly type: string; readonly data: Record<string, unknown> } => {
+export const encodeEvent = (event: SessionEvent): { readonly type: SessionEventType; readonly data: Record<string, unknown> } => {
   const { _tag, ...data } = encodeSessionEvent(event)
   return { type: _tag, data }
 }
@@ -42,36 +42,56 @@ export const decodeStoredEvent = (row: unknown): Effect.Effect<StoredEvent> =>
     } satisfies StoredEvent
   }).pipe(Effect.orDieWith((error) => new Error(`a stored event does not decode: ${error.message}`)))
 
-const SessionRow = Schema.Struct({
+const rowFields = {
   session_id: SessionId,
   org_id: OrgId,
   name: Schema.String,
-  status: Schema.Literal("unpaired", "pairing", "paired", "logged_out"),
-  phone_number: Schema.NullOr(Schema.String),
-  wa_jid: Schema.NullOr(Schema.String),
-  wa_lid: Schema.NullOr(Schema.String),
-  push_name: Schema.NullOr(Schema.String),
   created_at: Schema.DateFromSelf,
   updated_at: Schema.DateFromSelf,
   version: Schema.Number
-})
+}
+
+/** A row of the read model: a paired one has its identity columns set, any other has them null. */
+const SessionRow = Schema.Union(
+  Schema.Struct({
+    ...rowFields,
+    status: Schema.Literal("paired"),
+    phone_number: PhoneNumber,
+    wa_jid: Schema.String,
+    wa_lid: Schema.NullOr(Schema.String),
+    push_name: Schema.NullOr(Schema.String)
+  }),
+  Schema.Struct({
+    ...rowFields,
+    status: Schema.Literal("unpaired", "pairing", "logged_out"),
+    phone_number: Schema.Null,
+    wa_jid: Schema.Null,
+    wa_lid: Schema.Null,
+    push_name: Schema.Null
+  })
+)
 
 const decodeSessionRowUnknown = Schema.decodeUnknown(SessionRow)
 
 export const decodeSessionRow = (row: unknown): Effect.Effect<SessionRecord> =>
   decodeSessionRowUnknown(row).pipe(
-    Effect.map((r): SessionRecord => ({
-      sessionId: r.session_id,
-      orgId: r.org_id,
-      name: r.name,
-      status: r.status,
-      phoneNumber: r.phone_number,
-      waJid: r.wa_jid,
-      waLid: r.wa_lid,
-      pushName: r.push_name,
-      createdAt: r.created_at,
-      updatedAt: r.updated_at,
-      version: r.version
-    })),
+    Effect.map((r): SessionRecord => {
+      const fields = { sessionId: r.session_id, orgId: r.org_id, name: r.name, createdAt: r.created_at, updatedAt: r.updated_at, version: r.version }
+      return r.status === "paired"
+        ? {
+          ...fields,
+          status: "paired",
+          identity: new WaIdentity({ phoneNumber: r.phone_number, waJid: r.wa_jid, waLid: r.wa_lid, pushName: r.push_name })
+        }
+        : { ...fields, status: r.status, identity: null }
+    }),
     Effect.orDieWith((error) => new Error(`a session row does not decode: ${error.message}`))
   )
+
+/** The identity columns of a read model row (all null unless paired). */
+export const identityColumns = (record: SessionRecord) => ({
+  phone_number: record.identity?.phoneNumber ?? null,
+  wa_jid: record.identity?.waJid ?? null,
+  wa_lid: record.identity?.waLid ?? null,
+  push_name: record.identity?.pushName ?? null
+})

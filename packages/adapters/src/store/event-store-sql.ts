@@ -9,7 +9,7 @@ import {
 import { type Context, Effect, Layer, Option } from "effect"
 import { type Kysely, sql } from "kysely"
 import { erasedIdentityJson } from "./erasure.js"
-import { decodeSessionRow, decodeStoredEvent, encodeEvent } from "./event-codec.js"
+import { decodeSessionRow, decodeStoredEvent, encodeEvent, identityColumns } from "./event-codec.js"
 import { type Database, STREAM_VERSION_CONSTRAINT } from "./schema.js"
 import { attempt, failUnavailable, isUniqueViolation, query, SqlDatabase } from "./sql-database.js"
 
@@ -70,12 +70,13 @@ const appendStatement = (request: AppendRequest) => {
       )
       ${insertEvents}`
   }
+  const identity = identityColumns(record)
   if (request.expectedVersion === 0) {
     return sql<{ position: string }>`
       with head as (
         insert into sessions (${sql.join(sessionColumns.map((c) => sql.id(c)))})
-        values (${id}, ${record.orgId}, ${record.name}, ${record.status}, ${record.phoneNumber}, ${record.waJid},
-                ${record.waLid}, ${record.pushName}, ${record.createdAt}::timestamptz, ${record.updatedAt}::timestamptz,
+        values (${id}, ${record.orgId}, ${record.name}, ${record.status}, ${identity.phone_number}, ${identity.wa_jid},
+                ${identity.wa_lid}, ${identity.push_name}, ${record.createdAt}::timestamptz, ${record.updatedAt}::timestamptz,
                 ${nextVersion}::integer)
         on conflict (session_id) do nothing
         returning session_id
@@ -85,8 +86,8 @@ const appendStatement = (request: AppendRequest) => {
   return sql<{ position: string }>`
     with head as (
       update sessions set
-        name = ${record.name}, status = ${record.status}, phone_number = ${record.phoneNumber},
-        wa_jid = ${record.waJid}, wa_lid = ${record.waLid}, push_name = ${record.pushName},
+        name = ${record.name}, status = ${record.status}, phone_number = ${identity.phone_number},
+        wa_jid = ${identity.wa_jid}, wa_lid = ${identity.wa_lid}, push_name = ${identity.push_name},
         updated_at = ${record.updatedAt}::timestamptz, version = ${nextVersion}::integer
       where session_id = ${id} and version = ${request.expectedVersion}
       returning session_id

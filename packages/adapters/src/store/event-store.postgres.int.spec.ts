@@ -10,10 +10,12 @@ import {
   type SessionEvent,
   SessionService,
   type SessionState,
-  StartPairing,
+  PairingAttemptId,
+  type SessionId,
+  sessionDecider,
+  StartCodePairing,
+  StartQrPairing,
   WaIdentity,
-  evolve,
-  initialState,
   PairingStarted,
   PhoneNumber
 } from "@wa-gateway/domain"
@@ -55,15 +57,18 @@ const allowed = (state: SessionState, event: SessionEvent): boolean => {
   }
 }
 
-const commandMix: ReadonlyArray<SessionCommand> = [
-  new StartPairing({ method: "qr" }),
-  new CompletePairing({ identity }),
-  new StartPairing({ method: "code", phone: identity.phoneNumber }),
-  new FailPairing({ reason: "expired" }),
-  new CompletePairing({ identity }),
-  new Logout({ by: "user" }),
-  new StartPairing({ method: "qr" }),
-  new CompletePairing({ identity })
+// One attempt id throughout, so a CompletePairing matches whichever pairing started last.
+const attemptId = PairingAttemptId.make("pair_01HZX8K3M9ABCDEFGHJKMNPQRS")
+
+const commandMix = (sessionId: SessionId): ReadonlyArray<SessionCommand> => [
+  new StartQrPairing({ sessionId, attemptId }),
+  new CompletePairing({ sessionId, attemptId, identity }),
+  new StartCodePairing({ sessionId, attemptId, phone: identity.phoneNumber }),
+  new FailPairing({ sessionId, attemptId, reason: "expired" }),
+  new CompletePairing({ sessionId, attemptId, identity }),
+  new Logout({ sessionId, by: "user" }),
+  new StartQrPairing({ sessionId, attemptId }),
+  new CompletePairing({ sessionId, attemptId, identity })
 ]
 
 describe("EventStore on PostgreSQL, across connections", () => {
@@ -77,11 +82,12 @@ describe("EventStore on PostgreSQL, across connections", () => {
         const org: OrgId = newOrg()
         const session = yield* first.create(org, `round ${round}`)
         // Two deletes among the 32: only one may land, and nothing after it.
-        const commands = Array.from({ length: 32 }, (_, i) =>
-          i === 20 || i === 27 ? new DeleteSession() : commandMix[(i + round) % commandMix.length] ?? new DeleteSession())
+        const deleteIt = new DeleteSession({ sessionId: session.sessionId })
+        const mix = commandMix(session.sessionId)
+        const commands = Array.from({ length: 32 }, (_, i) => i === 20 || i === 27 ? deleteIt : mix[(i + round) % mix.length] ?? deleteIt)
         const outcomes = yield* Effect.forEach(
-          [first, ...services].map((service, i) => [service, commands[i] ?? new DeleteSession()] as const),
-          ([service, command]) => Effect.either(service.execute(org, session.sessionId, command)),
+          [first, ...services].map((service, i) => [service, commands[i] ?? deleteIt] as const),
+          ([service, command]) => Effect.either(service.execute(org, command)),
           { concurrency: "unbounded" }
         )
 
@@ -93,11 +99,11 @@ describe("EventStore on PostgreSQL, across connections", () => {
         expect(history.map((e) => e.version)).toEqual(history.map((_, i) => i + 1))
         // Every acknowledged command appended exactly one event.
         expect(history.length).toBe(1 + outcomes.filter(Either.isRight).length)
-        let state: SessionState = initialState
+        let state: SessionState = sessionDecider.initialState
         for (const stored of history) {
           expect({ from: state.status, event: stored.event._tag, ok: allowed(state, stored.event) })
             .toEqual({ from: state.status, event: stored.event._tag, ok: true })
-          state = evolve(state, stored.event)
+          state = sessionDecider.evolve(state, stored.event)
         }
         expect(history.filter((e) => e.event._tag === "SessionDeleted").length).toBeLessThanOrEqual(1)
         expect(outcomes.filter(Either.isRight).length).toBeGreaterThan(0)

@@ -9,13 +9,17 @@ import {
   type SessionCommand,
   type SessionId,
   SessionService,
-  StartPairing,
+  PairingAttemptId,
+  StartCodePairing,
+  StartQrPairing,
   type StoreUnavailable,
   WaIdentity
 } from "@wa-gateway/domain"
 import { Effect, Either, Layer, ManagedRuntime } from "effect"
 import * as fc from "fast-check"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+// The testkit's sources, not its index: the index also exports http.
+import { forSession, testStreamId } from "../../../testkit/src/arbitraries.js"
 import { EventStoreMemory } from "./event-store-memory.js"
 import { EventStoreSql } from "./event-store-sql.js"
 import { closeFilePglite, pgliteTestDatabase, postgresTestDatabase, randomSuffix } from "./test-database.spec-helper.js"
@@ -33,6 +37,8 @@ interface SlotModel {
   version: number
   identity: WaIdentity | null
   returnTo: "unpaired" | "logged_out"
+  /** The pairing attempt in progress while pairing. */
+  attemptId: PairingAttemptId | null
 }
 
 interface Model {
@@ -59,21 +65,25 @@ const expected = (slot: SlotModel, command: SessionCommand): { outcome: Outcome;
   const step = (change: Partial<SlotModel>) => ({ outcome: { ok: true } as const, next: { ...slot, ...change, version: slot.version + 1 } })
   if (slot.status === "deleted") return fail("SessionNotFound")
   switch (command._tag) {
-    case "StartPairing": {
+    case "StartQrPairing":
+    case "StartCodePairing": {
       if (slot.status === "paired") return fail("AlreadyPaired")
-      const phoneOk = command.phone === undefined ? command.method === "qr" : /^[0-9]{8,15}$/.test(command.phone)
-      if (!phoneOk) return fail("InvalidPhone")
+      if (command._tag === "StartCodePairing" && !/^[0-9]{8,15}$/.test(command.phone)) return fail("InvalidPhone")
       const returnTo = slot.status === "pairing" ? slot.returnTo : slot.status === "logged_out" ? "logged_out" : "unpaired"
-      return step({ status: "pairing", returnTo })
+      return step({ status: "pairing", returnTo, attemptId: command.attemptId })
     }
     case "CompletePairing":
-      return slot.status === "pairing" ? step({ status: "paired", identity: command.identity }) : fail("NotPairing")
+      if (slot.status !== "pairing") return fail("NotPairing")
+      if (command.attemptId !== slot.attemptId) return fail("StalePairingAttempt")
+      return step({ status: "paired", identity: command.identity, attemptId: null })
     case "FailPairing":
-      return slot.status === "pairing" ? step({ status: slot.returnTo }) : fail("NotPairing")
+      if (slot.status !== "pairing") return fail("NotPairing")
+      if (command.attemptId !== undefined && command.attemptId !== slot.attemptId) return fail("StalePairingAttempt")
+      return step({ status: slot.returnTo, attemptId: null })
     case "Logout":
       return slot.status === "paired" ? step({ status: "logged_out", identity: null }) : fail("NotPaired")
     case "DeleteSession":
-      return step({ status: "deleted", identity: null })
+      return step({ status: "deleted", identity: null, attemptId: null })
     case "CreateSession":
       return fail("SessionExists")
   }
@@ -96,8 +106,15 @@ const verify = async (model: Model, real: Real, slots: ReadonlyArray<SlotModel> 
       expect([outcomeOf(seen), outcomeOf(loaded)]).toEqual([{ ok: false, error: "SessionNotFound" }, { ok: false, error: "SessionNotFound" }])
     } else {
       const record = Either.getOrThrow(seen)
-      const state = Either.getOrThrow(loaded)
-      expect({ status: record.status, version: record.version, phone: record.phoneNumber, jid: record.waJid, lid: record.waLid, push: record.pushName })
+      const { state, version } = Either.getOrThrow(loaded)
+      expect({
+        status: record.status,
+        version: record.version,
+        phone: record.identity?.phoneNumber ?? null,
+        jid: record.identity?.waJid ?? null,
+        lid: record.identity?.waLid ?? null,
+        push: record.identity?.pushName ?? null
+      })
         .toEqual({
           status: slot.status,
           version: slot.version,
@@ -106,10 +123,16 @@ const verify = async (model: Model, real: Real, slots: ReadonlyArray<SlotModel> 
           lid: slot.identity?.waLid ?? null,
           push: slot.identity?.pushName ?? null
         })
-      expect({ status: state.status, version: state.version, identity: state.identity }).toEqual({
+      expect({
+        status: state.status,
+        version,
+        identity: state.status === "paired" ? { ...state.identity } : null,
+        attemptId: state.status === "pairing" ? state.pairing.attemptId : null
+      }).toEqual({
         status: slot.status,
         version: slot.version,
-        identity: slot.identity === null ? null : { ...slot.identity }
+        identity: slot.identity === null ? null : { ...slot.identity },
+        attemptId: slot.attemptId
       })
     }
     const foreign = await real.run(Effect.flatMap(SessionService, (s) => Effect.either(s.get(stranger, id))))
@@ -130,7 +153,7 @@ class ExecuteCommand implements fc.AsyncCommand<Model, Real> {
     if (slot === undefined) throw new Error("no such slot")
     const id = slot.id
     const org = r.orgs[this.asStranger ? 1 - slot.org : slot.org] ?? r.orgs[0]
-    const result = await r.run(Effect.flatMap(SessionService, (s) => Effect.either(s.execute(org, id, this.command))))
+    const result = await r.run(Effect.flatMap(SessionService, (s) => Effect.either(s.execute(org, forSession(this.command, id)))))
     const model = this.asStranger ? { outcome: { ok: false, error: "SessionNotFound" } as Outcome, next: slot } : expected(slot, this.command)
     expect(outcomeOf(result)).toEqual(model.outcome)
     Object.assign(slot, model.next)
@@ -143,14 +166,32 @@ const slotArb = fc.integer({ min: 0, max: SLOTS - 1 })
 
 // Weighted towards commands that move the machine, so deep paths (paired →
 // logged out → pairing again → failed) come up in short sequences.
+// Commands name `testStreamId` until `run` binds them to a slot's session; two attempt
+// ids, so an engine's report is sometimes of an older attempt.
+const sessionId = testStreamId
+const attempts = [PairingAttemptId.make("pair_01HZX8K3M9AAAAAAAAAAAAAAAA"), PairingAttemptId.make("pair_01HZX8K3M9BBBBBBBBBBBBBBBB")] as const
+const attemptArb = fc.constantFrom(...attempts)
 const sessionCommandArb: fc.Arbitrary<SessionCommand> = fc.oneof(
-  { weight: 3, arbitrary: fc.constant(new StartPairing({ method: "qr" })) },
-  { weight: 2, arbitrary: fc.constant(new StartPairing({ method: "code", phone: "628123456789" })) },
-  { weight: 1, arbitrary: fc.constantFrom("+628123456789", "1234", undefined).map((phone) => new StartPairing({ method: "code", ...(phone === undefined ? {} : { phone }) })) },
-  { weight: 4, arbitrary: fc.constantFrom(...identities).map((identity) => new CompletePairing({ identity })) },
-  { weight: 2, arbitrary: fc.constantFrom("expired", "rejected", "engine_error" as const).map((reason) => new FailPairing({ reason })) },
-  { weight: 2, arbitrary: fc.constantFrom("user", "device" as const).map((by) => new Logout({ by })) },
-  { weight: 1, arbitrary: fc.constant(new DeleteSession()) }
+  { weight: 3, arbitrary: attemptArb.map((attemptId) => new StartQrPairing({ sessionId, attemptId })) },
+  { weight: 2, arbitrary: attemptArb.map((attemptId) => new StartCodePairing({ sessionId, attemptId, phone: "628123456789" })) },
+  {
+    weight: 1,
+    arbitrary: fc.tuple(attemptArb, fc.constantFrom("+628123456789", "1234", "")).map(([attemptId, phone]) =>
+      new StartCodePairing({ sessionId, attemptId, phone }))
+  },
+  {
+    weight: 4,
+    arbitrary: fc.tuple(attemptArb, fc.constantFrom(...identities)).map(([attemptId, identity]) =>
+      new CompletePairing({ sessionId, attemptId, identity }))
+  },
+  {
+    weight: 2,
+    arbitrary: fc.tuple(fc.option(attemptArb, { nil: undefined }), fc.constantFrom("expired", "rejected", "engine_error" as const))
+      .map(([attemptId, reason]) =>
+        attemptId === undefined ? new FailPairing({ sessionId, reason }) : new FailPairing({ sessionId, attemptId, reason }))
+  },
+  { weight: 2, arbitrary: fc.constantFrom("user", "device" as const).map((by) => new Logout({ sessionId, by })) },
+  { weight: 1, arbitrary: fc.constant(new DeleteSession({ sessionId })) }
 )
 
 const commandsArb = fc.commands(
@@ -182,7 +223,7 @@ const modelSuite = (name: string, store: Layer.Layer<EventStore, StoreUnavailabl
             const slots = await Promise.all(Array.from({ length: SLOTS }, async (_, i): Promise<SlotModel> => {
               const org = (i % 2) as 0 | 1
               const record = await real.run(Effect.flatMap(SessionService, (s) => s.create(real.orgs[org], `slot ${i}`)))
-              return { id: record.sessionId, org, status: "unpaired", version: 1, identity: null, returnTo: "unpaired" }
+              return { id: record.sessionId, org, status: "unpaired", version: 1, identity: null, returnTo: "unpaired", attemptId: null }
             }))
             const model: Model = { slots }
             await verify(model, real)

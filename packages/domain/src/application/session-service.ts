@@ -8,11 +8,11 @@ import {
   StoreUnavailable,
   VersionConflict
 } from "../ports/event-store.js"
-import { CreateSession, type SessionCommand } from "../session/commands.js"
-import { decide } from "../session/decide.js"
-import { SessionNotFound, type SessionError } from "../session/errors.js"
+import { CreateSession, type SessionCommandOf, type SessionCommandTag } from "../session/commands.js"
+import { sessionDecider } from "../session/decider.js"
+import { type SessionCommandErrors, SessionNotFound } from "../session/errors.js"
 import { fold } from "../session/evolve.js"
-import { initialState, isLive, type ExistingSessionState, type SessionState } from "../session/state.js"
+import { type ExistingSessionState, isLive, type LiveSessionState, type SessionState } from "../session/state.js"
 import { makeKeyedLock } from "./keyed-lock.js"
 import { toRecord } from "./projection.js"
 
@@ -21,14 +21,26 @@ export class ConcurrencyConflict extends Schema.TaggedError<ConcurrencyConflict>
   sessionId: Schema.String
 }) {}
 
-export type ServiceError = SessionError | ConcurrencyConflict | StoreUnavailable
+/** What running a command can fail with: its own refusals, or the write not going through. */
+export type CommandError<K extends SessionCommandTag> = SessionCommandErrors[K] | ConcurrencyConflict | StoreUnavailable
+
+/** A command of the caller's choosing, by its tag (so its errors are known). */
+export type CommandInput<K extends SessionCommandTag> = SessionCommandOf<K> & { readonly _tag: K }
 
 export interface CommandOutcome {
   /** The state after the command. */
   readonly state: ExistingSessionState
+  /** The stream's version after the command. */
+  readonly version: number
   /** The read model after the command; `null` once deleted. */
   readonly record: SessionRecord | null
   readonly events: ReadonlyArray<StoredEvent>
+}
+
+/** A live session's state with the version it was folded at. */
+export interface LoadedSession {
+  readonly state: LiveSessionState
+  readonly version: number
 }
 
 export interface ListSessionsRequest {
@@ -40,13 +52,14 @@ export interface ListSessionsRequest {
 const CONFLICT_RETRIES = 5
 
 export class SessionService extends Context.Tag("wa-gateway/SessionService")<SessionService, {
-  readonly create: (orgId: OrgId, name: string) => Effect.Effect<SessionRecord, ServiceError>
-  readonly execute: (orgId: OrgId, sessionId: SessionId, command: SessionCommand) => Effect.Effect<CommandOutcome, ServiceError>
+  readonly create: (orgId: OrgId, name: string) => Effect.Effect<SessionRecord, ConcurrencyConflict | StoreUnavailable>
+  /** Decides the command on its session (of this org) and appends what it emits. */
+  readonly execute: <K extends SessionCommandTag>(orgId: OrgId, command: CommandInput<K>) => Effect.Effect<CommandOutcome, CommandError<K>>
   readonly get: (orgId: OrgId, sessionId: SessionId) => Effect.Effect<SessionRecord, SessionNotFound | StoreUnavailable>
   readonly list: (orgId: OrgId, request: ListSessionsRequest) => Effect.Effect<SessionPage, StoreUnavailable>
   readonly history: (orgId: OrgId, sessionId: SessionId) => Effect.Effect<ReadonlyArray<StoredEvent>, SessionNotFound | StoreUnavailable>
   /** The current state of a live session of the org. */
-  readonly load: (orgId: OrgId, sessionId: SessionId) => Effect.Effect<ExistingSessionState, SessionNotFound | StoreUnavailable>
+  readonly load: (orgId: OrgId, sessionId: SessionId) => Effect.Effect<LoadedSession, SessionNotFound | StoreUnavailable>
 }>() {
   static readonly Live = Layer.effect(this, Effect.suspend(() => make))
 }
@@ -61,29 +74,33 @@ const make = Effect.gen(function* () {
   const loadStream = (sessionId: SessionId) =>
     Effect.map(store.readStream(sessionId), (events) => ({
       events,
-      state: fold(events.map((e) => e.event), initialState)
+      // The version is the envelope's: the last stored event's, 0 for no stream.
+      version: events.at(-1)?.version ?? 0,
+      state: fold(events.map((e) => e.event), sessionDecider.initialState)
     }))
 
   /** Another org's session is indistinguishable from a missing one. */
-  const visibleTo = (orgId: OrgId, state: SessionState): state is ExistingSessionState =>
+  const visibleTo = (orgId: OrgId, state: SessionState): state is LiveSessionState =>
     isLive(state) && state.orgId === orgId
 
-  const decideAndAppend = (orgId: OrgId, sessionId: SessionId, command: SessionCommand) =>
+  const decideAndAppend = <K extends SessionCommandTag>(orgId: OrgId, command: CommandInput<K>) =>
     Effect.gen(function* () {
-      const { events: history, state } = yield* loadStream(sessionId)
+      const { sessionId } = command
+      const { events: history, state, version } = yield* loadStream(sessionId)
       if (command._tag !== "CreateSession" && isLive(state) && state.orgId !== orgId) {
         return yield* Effect.fail(new SessionNotFound({ sessionId }))
       }
-      const decided = yield* decide(command, state, sessionId)
+      const decided = yield* sessionDecider.decide<K>(command, state)
       const after = fold(decided, state)
       if (after.status === "none") return yield* Effect.dieMessage("a decision left the stream empty")
       const occurredAt = yield* now
       const createdAt = history[0]?.occurredAt ?? occurredAt
-      const record = toRecord(after, { createdAt, updatedAt: occurredAt })
+      const nextVersion = version + decided.length
+      const record = toRecord(after, nextVersion, { createdAt, updatedAt: occurredAt })
       const result = yield* store.append({
         streamId: sessionId,
         orgId: after.orgId,
-        expectedVersion: state.version,
+        expectedVersion: version,
         events: decided,
         occurredAt,
         record
@@ -92,25 +109,28 @@ const make = Effect.gen(function* () {
       const events: ReadonlyArray<StoredEvent> = decided.map((event, i) => ({
         position: first + BigInt(i),
         streamId: sessionId,
-        version: state.version + i + 1,
+        version: version + i + 1,
         orgId: after.orgId,
         event,
         occurredAt
       }))
-      return { state: after, record, events } satisfies CommandOutcome
+      return { state: after, version: nextVersion, record, events } satisfies CommandOutcome
     })
 
-  const execute = (orgId: OrgId, sessionId: SessionId, command: SessionCommand) =>
-    decideAndAppend(orgId, sessionId, command).pipe(
+  const execute = <K extends SessionCommandTag>(orgId: OrgId, command: CommandInput<K>): Effect.Effect<CommandOutcome, CommandError<K>> =>
+    decideAndAppend(orgId, command).pipe(
       Effect.retry({ while: (e) => e._tag === "VersionConflict", times: CONFLICT_RETRIES, schedule: Schedule.jittered(Schedule.exponential("2 millis")) }),
       Effect.catchTag("VersionConflict", (e: VersionConflict) => Effect.fail(new ConcurrencyConflict({ sessionId: e.streamId }))),
-      lock.withLock(sessionId)
+      lock.withLock(command.sessionId)
     )
 
   const create = (orgId: OrgId, name: string) =>
     Effect.gen(function* () {
       const sessionId = yield* nextSessionId
-      const outcome = yield* execute(orgId, sessionId, new CreateSession({ sessionId, orgId, name }))
+      const outcome = yield* execute(orgId, new CreateSession({ sessionId, orgId, name })).pipe(
+        // The id was minted just now, monotonic in this process: a stream already there is a bug, not a caller's error.
+        Effect.catchTags({ SessionExists: Effect.die, SessionNotFound: Effect.die })
+      )
       if (outcome.record === null) return yield* Effect.dieMessage("a created session has no read model")
       return outcome.record
     })
@@ -122,8 +142,8 @@ const make = Effect.gen(function* () {
         : Effect.fail(new SessionNotFound({ sessionId })))
 
   const load = (orgId: OrgId, sessionId: SessionId) =>
-    Effect.flatMap(loadStream(sessionId), ({ state }) =>
-      visibleTo(orgId, state) ? Effect.succeed(state) : Effect.fail(new SessionNotFound({ sessionId })))
+    Effect.flatMap(loadStream(sessionId), ({ state, version }) =>
+      visibleTo(orgId, state) ? Effect.succeed({ state, version }) : Effect.fail(new SessionNotFound({ sessionId })))
 
   const history = (orgId: OrgId, sessionId: SessionId) =>
     Effect.flatMap(loadStream(sessionId), ({ events, state }) =>

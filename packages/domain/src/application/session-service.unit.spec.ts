@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect, Exit, Fiber, Layer, Option, TestClock } from "effect"
-import { OrgId, PhoneNumber, SessionId } from "../ids.js"
+import { OrgId, PairingAttemptId, PhoneNumber, SessionId } from "../ids.js"
 import {
   type AppendRequest,
   EventStore,
@@ -10,7 +10,7 @@ import {
   StoreUnavailable,
   VersionConflict
 } from "../ports/event-store.js"
-import { CompletePairing, CreateSession, DeleteSession, Logout, StartPairing } from "../session/commands.js"
+import { CompletePairing, CreateSession, DeleteSession, Logout, StartCodePairing, StartQrPairing } from "../session/commands.js"
 import { LoggedOut } from "../session/events.js"
 import { WaIdentity } from "../session/identity.js"
 import { SessionService } from "./session-service.js"
@@ -20,6 +20,7 @@ import { SessionService } from "./session-service.js"
 
 const acme = OrgId.make("acme")
 const globex = OrgId.make("globex")
+const attemptId = PairingAttemptId.make("pair_01HZX8K3M9ABCDEFGHJKMNPQRS")
 const identity = new WaIdentity({
   phoneNumber: PhoneNumber.make("628123456789"),
   waJid: "628123456789:12@s.whatsapp.net",
@@ -94,10 +95,7 @@ describe("SessionService", () => {
           orgId: acme,
           name: "support line",
           status: "unpaired",
-          phoneNumber: null,
-          waJid: null,
-          waLid: null,
-          pushName: null,
+          identity: null,
           createdAt: at,
           updatedAt: at,
           version: 1
@@ -115,8 +113,9 @@ describe("SessionService", () => {
         yield* TestClock.setTime(1_000)
         const { sessionId } = yield* service.create(acme, "support line")
         yield* TestClock.setTime(5_000)
-        const outcome = yield* service.execute(acme, sessionId, new StartPairing({ method: "qr" }))
-        expect(outcome.state).toMatchObject({ status: "pairing", version: 2 })
+        const outcome = yield* service.execute(acme, new StartQrPairing({ sessionId, attemptId }))
+        expect(outcome.state).toMatchObject({ status: "pairing", pairing: { attemptId } })
+        expect(outcome.version).toBe(2)
         expect(outcome.record).toMatchObject({ status: "pairing", version: 2, createdAt: new Date(1_000), updatedAt: new Date(5_000) })
         expect(outcome.events).toEqual([{
           position: 120n,
@@ -128,8 +127,9 @@ describe("SessionService", () => {
         }])
         expect(store.appends[1]).toMatchObject({ expectedVersion: 1, record: outcome.record })
 
-        const paired = yield* service.execute(acme, sessionId, new CompletePairing({ identity }))
-        expect(paired.record).toMatchObject({ status: "paired", version: 3, phoneNumber: "628123456789", pushName: "Acme Support" })
+        const paired = yield* service.execute(acme, new CompletePairing({ sessionId, attemptId, identity }))
+        expect(paired.record).toMatchObject({ status: "paired", version: 3, identity: { phoneNumber: "628123456789", pushName: "Acme Support" } })
+        expect(paired.version).toBe(3)
         expect(paired.events.map((e) => [e.version, e.position])).toEqual([[3, 130n]])
       })))
 
@@ -137,7 +137,7 @@ describe("SessionService", () => {
     withService((service, store) =>
       Effect.gen(function* () {
         const { sessionId } = yield* service.create(acme, "x")
-        const error = yield* failureOf(service.execute(acme, sessionId, new Logout({ by: "user" })))
+        const error = yield* failureOf(service.execute(acme, new Logout({ sessionId, by: "user" })))
         expect(error).toMatchObject({ _tag: "NotPaired", sessionId })
         expect(store.appends).toHaveLength(1)
       })))
@@ -147,15 +147,15 @@ describe("SessionService", () => {
       Effect.gen(function* () {
         const { sessionId } = yield* service.create(acme, "x")
         const notFound = { _tag: "SessionNotFound", sessionId }
-        expect(yield* failureOf(service.execute(globex, sessionId, new StartPairing({ method: "qr" })))).toMatchObject(notFound)
-        expect(yield* failureOf(service.execute(globex, sessionId, new DeleteSession()))).toMatchObject(notFound)
+        expect(yield* failureOf(service.execute(globex, new StartQrPairing({ sessionId, attemptId })))).toMatchObject(notFound)
+        expect(yield* failureOf(service.execute(globex, new DeleteSession({ sessionId })))).toMatchObject(notFound)
         expect(yield* failureOf(service.get(globex, sessionId))).toMatchObject(notFound)
         expect(yield* failureOf(service.load(globex, sessionId))).toMatchObject(notFound)
         expect(yield* failureOf(service.history(globex, sessionId))).toMatchObject(notFound)
         expect(store.appends).toHaveLength(1)
         // …while the owner sees it.
         expect((yield* service.get(acme, sessionId)).sessionId).toBe(sessionId)
-        expect((yield* service.load(acme, sessionId)).status).toBe("unpaired")
+        expect((yield* service.load(acme, sessionId)).state.status).toBe("unpaired")
         expect((yield* service.history(acme, sessionId)).map((e) => e.event._tag)).toEqual(["SessionCreated"])
       })))
 
@@ -163,7 +163,7 @@ describe("SessionService", () => {
     withService((service, store) =>
       Effect.gen(function* () {
         const { sessionId } = yield* service.create(acme, "x")
-        const error = yield* failureOf(service.execute(globex, sessionId, new CreateSession({ sessionId, orgId: globex, name: "y" })))
+        const error = yield* failureOf(service.execute(globex, new CreateSession({ sessionId, orgId: globex, name: "y" })))
         expect(error).toMatchObject({ _tag: "SessionExists", sessionId })
         expect(store.appends).toHaveLength(1)
         expect((yield* service.get(acme, sessionId)).name).toBe("x")
@@ -177,21 +177,21 @@ describe("SessionService", () => {
         expect(yield* failureOf(service.get(acme, sessionId))).toMatchObject(notFound)
         expect(yield* failureOf(service.load(acme, sessionId))).toMatchObject(notFound)
         expect(yield* failureOf(service.history(acme, sessionId))).toMatchObject(notFound)
-        expect(yield* failureOf(service.execute(acme, sessionId, new StartPairing({ method: "qr" })))).toMatchObject(notFound)
+        expect(yield* failureOf(service.execute(acme, new StartQrPairing({ sessionId, attemptId })))).toMatchObject(notFound)
       })))
 
   it.effect("erases the read model on delete, after which the session is gone", () =>
     withService((service, store) =>
       Effect.gen(function* () {
         const { sessionId } = yield* service.create(acme, "x")
-        const outcome = yield* service.execute(acme, sessionId, new DeleteSession())
+        const outcome = yield* service.execute(acme, new DeleteSession({ sessionId }))
         expect(outcome.record).toBeNull()
         expect(outcome.state.status).toBe("deleted")
         expect(store.appends[1]).toMatchObject({ record: null, expectedVersion: 1 })
         expect(yield* failureOf(service.get(acme, sessionId))).toMatchObject({ _tag: "SessionNotFound" })
         expect(yield* failureOf(service.load(acme, sessionId))).toMatchObject({ _tag: "SessionNotFound" })
         expect(yield* failureOf(service.history(acme, sessionId))).toMatchObject({ _tag: "SessionNotFound" })
-        expect(yield* failureOf(service.execute(acme, sessionId, new DeleteSession()))).toMatchObject({ _tag: "SessionNotFound" })
+        expect(yield* failureOf(service.execute(acme, new DeleteSession({ sessionId })))).toMatchObject({ _tag: "SessionNotFound" })
       })))
 
   it.effect("lists the org's sessions through the store", () =>
@@ -211,8 +211,9 @@ describe("SessionService", () => {
         let conflicts = 3
         store.beforeAppend = (request) =>
           conflicts-- > 0 ? Effect.fail(new VersionConflict({ streamId: request.streamId, expectedVersion: request.expectedVersion })) : Effect.void
-        const outcome = yield* service.execute(acme, sessionId, new StartPairing({ method: "qr" }))
-        expect(outcome.state).toMatchObject({ status: "pairing", version: 2 })
+        const outcome = yield* service.execute(acme, new StartQrPairing({ sessionId, attemptId }))
+        expect(outcome.state).toMatchObject({ status: "pairing" })
+        expect(outcome.version).toBe(2)
         expect(store.appends).toHaveLength(1 + 4)
       })))
 
@@ -220,8 +221,8 @@ describe("SessionService", () => {
     withService((service, store) =>
       Effect.gen(function* () {
         const { sessionId } = yield* service.create(acme, "x")
-        yield* service.execute(acme, sessionId, new StartPairing({ method: "qr" }))
-        yield* service.execute(acme, sessionId, new CompletePairing({ identity }))
+        yield* service.execute(acme, new StartQrPairing({ sessionId, attemptId }))
+        yield* service.execute(acme, new CompletePairing({ sessionId, attemptId, identity }))
         let raced = false
         store.beforeAppend = (request) =>
           Effect.sync(() => {
@@ -229,7 +230,7 @@ describe("SessionService", () => {
             if (!raced) store.write({ ...request, events: [new LoggedOut({ by: "device" })], expectedVersion: request.expectedVersion })
             raced = true
           })
-        const error = yield* failureOf(service.execute(acme, sessionId, new Logout({ by: "user" })))
+        const error = yield* failureOf(service.execute(acme, new Logout({ sessionId, by: "user" })))
         expect(error).toMatchObject({ _tag: "NotPaired", sessionId })
         expect(store.appends).toHaveLength(4)
       })))
@@ -239,7 +240,7 @@ describe("SessionService", () => {
       Effect.gen(function* () {
         const { sessionId } = yield* service.create(acme, "x")
         store.beforeAppend = (request) => Effect.fail(new VersionConflict({ streamId: request.streamId, expectedVersion: request.expectedVersion }))
-        const error = yield* failureOf(service.execute(acme, sessionId, new StartPairing({ method: "qr" })))
+        const error = yield* failureOf(service.execute(acme, new StartQrPairing({ sessionId, attemptId })))
         expect(error).toMatchObject({ _tag: "ConcurrencyConflict", sessionId })
         expect(store.appends).toHaveLength(1 + 6)
       })))
@@ -249,7 +250,7 @@ describe("SessionService", () => {
       Effect.gen(function* () {
         const { sessionId } = yield* service.create(acme, "x")
         store.beforeAppend = () => Effect.fail(new StoreUnavailable({ message: "down" }))
-        const error = yield* failureOf(service.execute(acme, sessionId, new StartPairing({ method: "qr" })))
+        const error = yield* failureOf(service.execute(acme, new StartQrPairing({ sessionId, attemptId })))
         expect(error).toMatchObject({ _tag: "StoreUnavailable", message: "down" })
         expect(store.appends).toHaveLength(2)
       })))
@@ -262,16 +263,16 @@ describe("SessionService", () => {
         const gate = yield* Deferred.make<void>()
         store.beforeAppend = (request) => (request.streamId === sessionId ? Deferred.await(gate) : Effect.void)
         const readsBefore = store.readStreams
-        const first = yield* Effect.fork(service.execute(acme, sessionId, new StartPairing({ method: "qr" })))
-        const second = yield* Effect.fork(service.execute(acme, sessionId, new StartPairing({ method: "code", phone: "628123456789" })))
+        const first = yield* Effect.fork(service.execute(acme, new StartQrPairing({ sessionId, attemptId })))
+        const second = yield* Effect.fork(service.execute(acme, new StartCodePairing({ sessionId, attemptId, phone: "628123456789" })))
         yield* Effect.repeatN(Effect.yieldNow(), 50)
         // The second command has not even loaded the stream while the first is appending…
         expect(store.readStreams - readsBefore).toBe(1)
         // …but another session is not held up.
-        expect((yield* service.execute(acme, other.sessionId, new DeleteSession())).state.status).toBe("deleted")
+        expect((yield* service.execute(acme, new DeleteSession({ sessionId: other.sessionId }))).state.status).toBe("deleted")
         yield* Deferred.succeed(gate, undefined)
         const outcomes = yield* Fiber.join(Fiber.zip(first, second))
-        expect(outcomes.map((o) => o.state.version)).toEqual([2, 3])
+        expect(outcomes.map((o) => o.version)).toEqual([2, 3])
         expect(Exit.isSuccess(yield* Effect.exit(service.load(acme, sessionId)))).toBe(true)
       })))
 })

@@ -1,6 +1,7 @@
 import { Context, type Effect, type Option, Schema } from "effect"
 import type { OrgId, SessionId } from "../ids.js"
 import type { SessionEvent } from "../session/events.js"
+import type { WaIdentity } from "../session/identity.js"
 import type { VisibleSessionStatus } from "../session/state.js"
 
 /** One event as stored: the envelope around a domain event. */
@@ -15,20 +16,23 @@ export interface StoredEvent {
   readonly occurredAt: Date
 }
 
-/** The `sessions` read model row: the stream head, kept in the append's statement. */
-export interface SessionRecord {
+interface SessionRecordFields {
   readonly sessionId: SessionId
   readonly orgId: OrgId
   readonly name: string
-  readonly status: VisibleSessionStatus
-  readonly phoneNumber: string | null
-  readonly waJid: string | null
-  readonly waLid: string | null
-  readonly pushName: string | null
   readonly createdAt: Date
   readonly updatedAt: Date
+  /** The stream's version: how many events it has. */
   readonly version: number
 }
+
+/**
+ * The `sessions` read model row: the stream head, kept in the append's
+ * statement. Only a paired session has an identity.
+ */
+export type SessionRecord =
+  | SessionRecordFields & { readonly status: "paired"; readonly identity: WaIdentity }
+  | SessionRecordFields & { readonly status: Exclude<VisibleSessionStatus, "paired">; readonly identity: null }
 
 export interface AppendRequest {
   readonly streamId: SessionId

@@ -1,58 +1,77 @@
-import { Effect, Match } from "effect"
-import { isPhoneNumber } from "../ids.js"
-import type { SessionCommand } from "./commands.js"
-import { AlreadyPaired, InvalidPhone, NotPaired, NotPairing, SessionExists, SessionNotFound, type SessionError } from "./errors.js"
+import { Either } from "effect"
+import { isPhoneNumber, type PairingAttemptId, type SessionId } from "../ids.js"
+import type { SessionCommandOf, SessionCommandTag } from "./commands.js"
+import {
+  AlreadyPaired,
+  InvalidPhone,
+  NotPaired,
+  NotPairing,
+  SessionExists,
+  type SessionCommandErrors,
+  SessionNotFound,
+  StalePairingAttempt
+} from "./errors.js"
 import { LoggedOut, PairingFailed, PairingStarted, SessionCreated, SessionDeleted, SessionPaired, type SessionEvent } from "./events.js"
-import { isLive, type ExistingSessionState, type SessionState } from "./state.js"
+import { isLive, type LiveSessionState, type SessionState } from "./state.js"
 
-type Decision = Effect.Effect<ReadonlyArray<SessionEvent>, SessionError>
+/** The events a command emits, or the error it is refused with. */
+export type Decision<E> = Either.Either<ReadonlyArray<SessionEvent>, E>
 
-const emit = (...events: ReadonlyArray<SessionEvent>): Decision => Effect.succeed(events)
+const emit = (...events: ReadonlyArray<SessionEvent>): Decision<never> => Either.right(events)
+const refuse = <E>(error: E): Decision<E> => Either.left(error)
 
-/** Every command but CreateSession needs a live session; the id is for the error. */
-const onLive = (state: SessionState, sessionId: string, f: (s: ExistingSessionState) => Decision): Decision =>
-  isLive(state) ? f(state) : Effect.fail(new SessionNotFound({ sessionId }))
+/** Every command but CreateSession needs a live session. */
+const onLive = <E>(state: SessionState, sessionId: SessionId, f: (s: LiveSessionState) => Decision<E>): Decision<E | SessionNotFound> =>
+  isLive(state) ? f(state) : refuse(new SessionNotFound({ sessionId }))
 
-/**
- * The state machine of DESIGN §2. `sessionId` names the stream, for the
- * errors of a session that does not exist (its state carries no id).
- */
-export const decide = (command: SessionCommand, state: SessionState, sessionId: string): Decision =>
-  Match.value(command).pipe(
-    Match.tagsExhaustive({
-      CreateSession: (c) => {
-        if (state.status === "none") return emit(new SessionCreated({ sessionId: c.sessionId, orgId: c.orgId, name: c.name }))
-        // A deleted stream is terminal: like every other command, creating it again finds nothing.
-        return state.status === "deleted"
-          ? Effect.fail(new SessionNotFound({ sessionId: c.sessionId }))
-          : Effect.fail(new SessionExists({ sessionId: c.sessionId }))
-      },
-      StartPairing: (c) =>
-        onLive(state, sessionId, (s) => {
-          if (s.status === "paired") return Effect.fail(new AlreadyPaired({ sessionId }))
-          if (c.phone === undefined) {
-            // A pairing code is bound to a phone number; only a QR pairs without one.
-            return c.method === "qr" ? emit(new PairingStarted({ method: "qr" })) : Effect.fail(new InvalidPhone({ phone: "" }))
-          }
-          return isPhoneNumber(c.phone)
-            ? emit(new PairingStarted({ method: c.method, phone: c.phone }))
-            : Effect.fail(new InvalidPhone({ phone: c.phone }))
-        }),
-      CompletePairing: (c) =>
-        onLive(state, sessionId, (s) =>
-          s.status === "pairing"
-            ? emit(new SessionPaired({ ...c.identity }))
-            : Effect.fail(new NotPairing({ sessionId }))),
-      FailPairing: (c) =>
-        onLive(state, sessionId, (s) =>
-          s.status === "pairing"
-            ? emit(new PairingFailed({ reason: c.reason }))
-            : Effect.fail(new NotPairing({ sessionId }))),
-      Logout: (c) =>
-        onLive(state, sessionId, (s) =>
-          s.status === "paired"
-            ? emit(new LoggedOut({ by: c.by }))
-            : Effect.fail(new NotPaired({ sessionId }))),
-      DeleteSession: () => onLive(state, sessionId, () => emit(new SessionDeleted()))
-    })
-  )
+/** An engine's report of a pairing: only while pairing, and only of the attempt in progress (if it names one). */
+const onAttempt = (
+  state: LiveSessionState,
+  sessionId: SessionId,
+  attemptId: PairingAttemptId | undefined,
+  event: SessionEvent
+): Decision<NotPairing | StalePairingAttempt> => {
+  if (state.status !== "pairing") return refuse(new NotPairing({ sessionId }))
+  return attemptId === undefined || attemptId === state.pairing.attemptId ? emit(event) : refuse(new StalePairingAttempt({ sessionId }))
+}
+
+/** The state machine of DESIGN §2: one branch per command, each refusing with only that command's errors. */
+const branches: {
+  readonly [K in SessionCommandTag]: (command: SessionCommandOf<K>, state: SessionState) => Decision<SessionCommandErrors[K]>
+} = {
+  CreateSession: (c, state) => {
+    if (state.status === "none") return emit(new SessionCreated({ sessionId: c.sessionId, orgId: c.orgId, name: c.name }))
+    // A deleted stream is terminal: like every other command, creating it again finds nothing.
+    return refuse(state.status === "deleted" ? new SessionNotFound({ sessionId: c.sessionId }) : new SessionExists({ sessionId: c.sessionId }))
+  },
+  StartQrPairing: (c, state) =>
+    onLive(state, c.sessionId, (s) =>
+      s.status === "paired"
+        ? refuse(new AlreadyPaired({ sessionId: c.sessionId }))
+        : emit(new PairingStarted({ method: "qr", attemptId: c.attemptId }))),
+  StartCodePairing: (c, state) =>
+    onLive(state, c.sessionId, (s): Decision<AlreadyPaired | InvalidPhone> => {
+      if (s.status === "paired") return refuse(new AlreadyPaired({ sessionId: c.sessionId }))
+      // A pairing code is bound to a phone number: the seed's rule, digits only, 8–15, no `+`.
+      return isPhoneNumber(c.phone)
+        ? emit(new PairingStarted({ method: "code", phone: c.phone, attemptId: c.attemptId }))
+        : refuse(new InvalidPhone({ phone: c.phone }))
+    }),
+  CompletePairing: (c, state) =>
+    onLive(state, c.sessionId, (s) => onAttempt(s, c.sessionId, c.attemptId, new SessionPaired({ ...c.identity }))),
+  FailPairing: (c, state) =>
+    onLive(state, c.sessionId, (s) => onAttempt(s, c.sessionId, c.attemptId, new PairingFailed({ reason: c.reason }))),
+  Logout: (c, state) =>
+    onLive(state, c.sessionId, (s) =>
+      s.status === "paired" ? emit(new LoggedOut({ by: c.by })) : refuse(new NotPaired({ sessionId: c.sessionId }))),
+  DeleteSession: (c, state) => onLive(state, c.sessionId, () => emit(new SessionDeleted()))
+}
+
+/** Decides a command on a state: pure, so the same command on the same state always decides the same. */
+export const decide = <K extends SessionCommandTag>(
+  command: SessionCommandOf<K> & { readonly _tag: K },
+  state: SessionState
+): Decision<SessionCommandErrors[K]> => {
+  const branch: (typeof branches)[K] = branches[command._tag]
+  return branch(command, state)
+}

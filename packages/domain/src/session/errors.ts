@@ -24,4 +24,20 @@ export class InvalidPhone extends Schema.TaggedError<InvalidPhone>()("InvalidPho
   phone: Schema.String
 }) {}
 
-export type SessionError = SessionNotFound | SessionExists | AlreadyPaired | NotPaired | NotPairing | InvalidPhone
+/** An engine event of a pairing attempt that is no longer the current one. */
+export class StalePairingAttempt extends Schema.TaggedError<StalePairingAttempt>()("StalePairingAttempt", {
+  sessionId: Schema.String
+}) {}
+
+/** What each command can be refused with (DESIGN §2); every other outcome is its events. */
+export interface SessionCommandErrors {
+  readonly CreateSession: SessionExists | SessionNotFound
+  readonly StartQrPairing: SessionNotFound | AlreadyPaired
+  readonly StartCodePairing: SessionNotFound | AlreadyPaired | InvalidPhone
+  readonly CompletePairing: SessionNotFound | NotPairing | StalePairingAttempt
+  readonly FailPairing: SessionNotFound | NotPairing | StalePairingAttempt
+  readonly Logout: SessionNotFound | NotPaired
+  readonly DeleteSession: SessionNotFound
+}
+
+export type SessionError = SessionCommandErrors[keyof SessionCommandErrors]

@@ -1,5 +1,5 @@
 import { Schema } from "effect"
-import { OrgId, PhoneNumber, SessionId } from "../ids.js"
+import { OrgId, PairingAttemptId, PhoneNumber, SessionId } from "../ids.js"
 
 export const PairingMethod = Schema.Literal("qr", "code")
 export type PairingMethod = typeof PairingMethod.Type
@@ -20,7 +20,9 @@ export class SessionCreated extends Schema.TaggedClass<SessionCreated>()("Sessio
 
 export class PairingStarted extends Schema.TaggedClass<PairingStarted>()("PairingStarted", {
   method: PairingMethod,
-  phone: Schema.optional(PhoneNumber)
+  phone: Schema.optional(PhoneNumber),
+  // Optional only so that events stored before attempts had ids still decode.
+  attemptId: Schema.optional(PairingAttemptId)
 }) {}
 
 // Identity fields are plain strings here: a deleted session's stream keeps its

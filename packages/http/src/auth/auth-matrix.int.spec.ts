@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { Context, Effect, Exit, Layer, LogLevel, Logger, Option, Redacted, Scope } from "effect"
-import { Gateway, SimulatedPhone } from "@wa-gateway/adapters"
+import { SimulatedPhoneGateway } from "@wa-gateway/adapters"
 import { OrgId } from "@wa-gateway/domain"
 import { startTestJwtIssuer, type TestJwtIssuer } from "@wa-gateway/testkit"
-import { call, expectEnvelope, type TestServer, wire } from "../server.spec-helper.js"
+import { call, expectEnvelope, simulatorServer, type TestServer, wire } from "../server.spec-helper.js"
 import { Session } from "../sessions/api.js"
-import { serverLayer, serverPort } from "../server.js"
+import { serverPort } from "../server.js"
 import { ApiKeys } from "./api-keys.js"
 import { authenticatorLayer } from "./authenticator-live.js"
 
@@ -28,9 +28,7 @@ beforeAll(async () => {
   }
   // Cooldown 0: a key published during a test is seen on the next unknown kid
   // (production waits up to 30 s), so the refetch is observable without sleeping.
-  const layer = serverLayer({ port: 0, host: "127.0.0.1" }).pipe(
-    Layer.provideMerge(authenticatorLayer(settings, { jwksCooldownMs: 0 }).pipe(Layer.provideMerge(ApiKeys.Live))),
-    Layer.provideMerge(Gateway.layer({ store: { _tag: "memory" }, engine: "simulator" })),
+  const layer = simulatorServer(authenticatorLayer(settings, { jwksCooldownMs: 0 }).pipe(Layer.provideMerge(ApiKeys.Live))).pipe(
     Layer.provide(Logger.minimumLogLevel(LogLevel.Warning))
   )
   scope = Effect.runSync(Scope.make())
@@ -39,7 +37,7 @@ beforeAll(async () => {
   server = {
     baseUrl: `http://127.0.0.1:${Effect.runSync(Effect.provide(serverPort, context))}`,
     apiKey: () => Promise.reject(new Error("use createKey")),
-    phone: Context.get(context, SimulatedPhone),
+    phone: Context.get(context, SimulatedPhoneGateway),
     close: () => Effect.runPromise(Scope.close(scope, Exit.void))
   }
 })

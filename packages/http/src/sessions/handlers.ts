@@ -1,42 +1,17 @@
 import { HttpApiBuilder, type HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Effect, Option, Schema } from "effect"
-import { Gateway, type SessionView } from "@wa-gateway/adapters"
-import { SessionEvent, SessionId, type StoredEvent } from "@wa-gateway/domain"
+import { Gateway, type SessionView, toSessionEventEntry, toSessionRepresentation } from "@wa-gateway/adapters"
+import { SessionId } from "@wa-gateway/domain"
 import QRCode from "qrcode"
-import { GatewayApi } from "../api.js"
+import { SimulatorGatewayApi } from "../api.js"
 import { CurrentPrincipal } from "../auth/principal.js"
 import { mapErrors, NotFound, invalidJson, validationErrorFromParseError } from "../errors.js"
 import { requireCapability } from "../middleware/capability.js"
 import { CreateSessionRequest, DEFAULT_PAGE_SIZE, type Session } from "./api.js"
 import { sessionsPolicy } from "./policy.js"
 
-export const toSession = (view: SessionView): Session => ({
-  sessionId: view.sessionId,
-  name: view.name,
-  status: view.status,
-  connected: view.connected,
-  phoneNumber: view.phoneNumber,
-  waJid: view.waJid,
-  waLid: view.waLid,
-  pushName: view.pushName,
-  createdAt: view.createdAt,
-  updatedAt: view.updatedAt,
-  version: view.version
-})
+export const toSession = (view: SessionView): Session => toSessionRepresentation(view)
 
-const encodeEvent = Schema.encodeSync(SessionEvent)
-
-const toEventView = (stored: StoredEvent) => {
-  const { _tag, ...data } = encodeEvent(stored.event)
-  return {
-    // A JSON number compares as clients expect; 2^53 events is beyond any log we will hold.
-    position: Number(stored.position),
-    version: stored.version,
-    type: _tag,
-    occurredAt: stored.occurredAt,
-    data
-  }
-}
 
 const decodeSessionId = Schema.decodeUnknownOption(SessionId)
 
@@ -68,7 +43,7 @@ const wantsPng = (request: HttpServerRequest.HttpServerRequest): boolean =>
 const qrPng = (qr: string) =>
   Effect.promise(() => QRCode.toBuffer(qr, { type: "png", errorCorrectionLevel: "M", margin: 2, width: 300 }))
 
-export const SessionsLive = HttpApiBuilder.group(GatewayApi, "sessions", (handlers) =>
+export const SessionsLive = HttpApiBuilder.group(SimulatorGatewayApi, "sessions", (handlers) =>
   Effect.gen(function* () {
     const gateway = yield* Gateway
 
@@ -81,10 +56,7 @@ export const SessionsLive = HttpApiBuilder.group(GatewayApi, "sessions", (handle
         Effect.gen(function* () {
           const orgId = yield* authorized("create")
           const body = yield* readOptionalBody(CreateSessionRequest, request)
-          const view = yield* mapErrors(gateway.create(orgId, { name: body.name ?? "" }).pipe(
-            Effect.catchTag("SessionNotFound", Effect.die)
-          ))
-          return toSession(view)
+          return toSession(yield* mapErrors(gateway.create(orgId, { name: body.name ?? "" })))
         }))
       .handle("list", ({ urlParams }) =>
         Effect.gen(function* () {
@@ -92,7 +64,7 @@ export const SessionsLive = HttpApiBuilder.group(GatewayApi, "sessions", (handle
           const page = yield* mapErrors(gateway.list(orgId, {
             pageSize: urlParams.pageSize ?? DEFAULT_PAGE_SIZE,
             after: urlParams.pageToken ?? null
-          }).pipe(Effect.catchTag("SessionNotFound", Effect.die)))
+          }))
           const last = page.sessions.at(-1)
           return {
             sessions: page.sessions.map(toSession),
@@ -142,18 +114,14 @@ export const SessionsLive = HttpApiBuilder.group(GatewayApi, "sessions", (handle
           const orgId = yield* authorized("me")
           const sessionId = yield* parseSessionId(path.session)
           const view = yield* mapErrors(gateway.me(orgId, sessionId))
-          // The gateway answers SessionNotFound unless paired; identity is then always set.
-          if (view.phoneNumber === null || view.waJid === null) {
-            return yield* Effect.fail(new NotFound({ message: "session not found", details: {} }))
-          }
           return {
             connected: view.connected,
-            phoneNumber: view.phoneNumber,
+            phoneNumber: view.identity.phoneNumber,
             sessionId: view.sessionId,
             status: view.status,
-            waJid: view.waJid,
-            waLid: view.waLid,
-            pushName: view.pushName
+            waJid: view.identity.waJid,
+            waLid: view.identity.waLid,
+            pushName: view.identity.pushName
           }
         }))
       .handle("events", ({ path }) =>
@@ -161,6 +129,6 @@ export const SessionsLive = HttpApiBuilder.group(GatewayApi, "sessions", (handle
           const orgId = yield* authorized("events")
           const sessionId = yield* parseSessionId(path.session)
           const events = yield* mapErrors(gateway.events(orgId, sessionId))
-          return { events: events.map(toEventView) }
+          return { events: events.map(toSessionEventEntry) }
         }))
   }))

@@ -1,17 +1,17 @@
 import { HttpApiBuilder } from "@effect/platform"
 import { Effect } from "effect"
-import { SimulatedPhone, type SimulatedPhoneError, type SessionView } from "@wa-gateway/adapters"
+import { SimulatedPhoneGateway, type SimulatedPhoneError, type SessionView } from "@wa-gateway/adapters"
 import type { InvalidPhone, OrgId, SessionId } from "@wa-gateway/domain"
-import { GatewayApi } from "../api.js"
+import { SimulatorGatewayApi } from "../api.js"
 import { CurrentPrincipal } from "../auth/principal.js"
 import { mapErrors } from "../errors.js"
 import { requireCapability } from "../middleware/capability.js"
 import { parseSessionId, readOptionalBody, toSession } from "../sessions/handlers.js"
 import { DropConnectionRequest, simulatorCapability } from "./api.js"
 
-export const SimulatorLive = HttpApiBuilder.group(GatewayApi, "simulator", (handlers) =>
+export const SimulatorLive = HttpApiBuilder.group(SimulatorGatewayApi, "simulator", (handlers) =>
   Effect.gen(function* () {
-    const phone = yield* SimulatedPhone
+    const phone = yield* SimulatedPhoneGateway
 
     /** Capability first, then the session of the caller's org the phone acts on. */
     const target = (raw: string) =>

@@ -1,10 +1,11 @@
 import { Context, Effect, Exit, Layer, Logger, LogLevel, Option, Redacted, Scope } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { type EngineName, Gateway } from "@wa-gateway/adapters"
+import type { EngineName } from "@wa-gateway/adapters"
 import { OrgId } from "@wa-gateway/domain"
 import { ApiKeys } from "../auth/api-keys.js"
 import { authenticatorLayer } from "../auth/authenticator-live.js"
-import { serverLayer, serverPort } from "../server.js"
+import { serverPort } from "../server.js"
+import { serverOnEngine } from "../server.spec-helper.js"
 
 // The real server on a free port, with API keys, over the simulator or an engine without a phone.
 
@@ -17,9 +18,7 @@ interface Server {
 }
 
 const startServer = async (engine: EngineName): Promise<Server> => {
-  const layer = serverLayer({ port: 0, host: "127.0.0.1" }).pipe(
-    Layer.provideMerge(authenticatorLayer(noJwt).pipe(Layer.provideMerge(ApiKeys.Live))),
-    Layer.provideMerge(Gateway.layer({ store: { _tag: "memory" }, engine })),
+  const layer = serverOnEngine(engine, authenticatorLayer(noJwt).pipe(Layer.provideMerge(ApiKeys.Live))).pipe(
     Layer.provide(Logger.minimumLogLevel(LogLevel.Error))
   )
   const scope = Effect.runSync(Scope.make())
@@ -180,15 +179,15 @@ describe("/simulator/v1 over HTTP", () => {
     expect(response).toMatchObject({ status: 200, json: { status: "logged_out" } })
   })
 
-  it("answers 501 on an engine without a simulated phone", async () => {
+  it("does not mount the simulator routes on another engine: they are unknown routes (404)", async () => {
     const baileys = await startServer("baileys")
     try {
       const key = await baileys.key("acme", ["read", "manage"])
       const created = await fetch(`${baileys.url}/api/v1/sessions`, { method: "POST", headers: { authorization: `Bearer ${key}` } })
       const { sessionId } = await created.json() as { sessionId: string }
       const response = await fetch(`${baileys.url}${sim(sessionId, "unlink")}`, { method: "POST", headers: { authorization: `Bearer ${key}` } })
-      expect(response.status).toBe(501)
-      expect(await response.json()).toMatchObject({ error: { code: "not_implemented" } })
+      expect(response.status).toBe(404)
+      expect(await response.json()).toMatchObject({ error: { code: "not_found", message: "route not found" } })
     } finally {
       await baileys.close()
     }

@@ -1,6 +1,7 @@
 import { Clock, Context, Duration, Effect, FiberMap, Layer, Option, Queue, Random, Stream } from "effect"
 import {
   EngineEvent,
+  type PairingAttemptId,
   type PairingChallenge,
   type PairingRequest,
   type PhoneNumber,
@@ -8,7 +9,7 @@ import {
   type SessionId
 } from "@wa-gateway/domain"
 import { fakeIdentity, fakePairingCode, fakeQr, normalizePairingCode } from "./fake-values.js"
-import { PhoneActionRejected, SimulatorControl } from "./simulator-control.js"
+import { PhoneActionRejected, SimulatedPhone } from "./simulated-phone.js"
 
 export interface SimulatorOptions {
   /** Seeds every random value (QR strings, codes, device ids); unset → the ambient `Random`. */
@@ -38,14 +39,28 @@ const make = (options: SimulatorOptions) =>
     const links = new Map<SessionId, Link>()
     const serialized = (yield* Effect.makeSemaphore(1)).withPermits(1)
 
-    const emit = (event: EngineEvent) => Effect.as(Queue.offer(events, event), event)
+    /** Reports the events in order; answers the last (what a caller waits to see handled). */
+    const emit = (first: EngineEvent, ...rest: ReadonlyArray<EngineEvent>) =>
+      Effect.as(Queue.offerAll(events, [first, ...rest]), rest.at(-1) ?? first)
 
-    const forget = (sessionId: SessionId) =>
-      Effect.zipRight(FiberMap.remove(timers, sessionId), Effect.sync(() => links.delete(sessionId)))
+    const isConnected = (sessionId: SessionId) => {
+      const link = links.get(sessionId)
+      return link?._tag === "Linked" && link.connected
+    }
 
-    const newQr = (now: number, deadline: number) =>
+    /** Forgets the session; a socket that was open reports it closed with this cause. */
+    const close = (sessionId: SessionId, cause: "logged_out" | "shutdown" | null) =>
+      Effect.gen(function* () {
+        const wasConnected = isConnected(sessionId)
+        yield* FiberMap.remove(timers, sessionId)
+        links.delete(sessionId)
+        if (wasConnected && cause !== null) yield* emit(EngineEvent.Disconnected({ sessionId, cause, willReconnect: false }))
+      })
+
+    const newQr = (attemptId: PairingAttemptId, now: number, deadline: number) =>
       Effect.map(fakeQr(random), (qr): Extract<PairingChallenge, { _tag: "Qr" }> => ({
         _tag: "Qr",
+        attemptId,
         qr,
         expiresAt: new Date(Math.min(now + qrRotationMs, deadline))
       }))
@@ -61,15 +76,16 @@ const make = (options: SimulatorOptions) =>
           const finished = yield* serialized(Effect.gen(function* () {
             // Linked, restarted or forgotten while this fiber slept: not this watch's pairing any more.
             if (links.get(sessionId) !== link) return true
+            const { attemptId } = link.challenge
             const at = yield* Clock.currentTimeMillis
             if (at >= link.deadline || link.challenge._tag === "Code") {
               links.delete(sessionId)
-              yield* emit(EngineEvent.PairingFailed({ sessionId, reason: "expired" }))
+              yield* emit(EngineEvent.PairingFailed({ sessionId, attemptId, reason: "expired" }))
               return true
             }
-            const challenge = yield* newQr(at, link.deadline)
+            const challenge = yield* newQr(attemptId, at, link.deadline)
             links.set(sessionId, { ...link, challenge })
-            yield* emit(EngineEvent.QrUpdated({ sessionId, qr: challenge.qr, expiresAt: challenge.expiresAt }))
+            yield* emit(EngineEvent.QrUpdated({ sessionId, attemptId, qr: challenge.qr, expiresAt: challenge.expiresAt }))
             return false
           }))
           if (finished) return
@@ -81,14 +97,15 @@ const make = (options: SimulatorOptions) =>
         yield* FiberMap.remove(timers, sessionId)
         const now = yield* Clock.currentTimeMillis
         const deadline = now + pairingTimeoutMs
+        const { attemptId } = request
         const challenge: PairingChallenge = request._tag === "Qr"
-          ? yield* newQr(now, deadline)
-          : { _tag: "Code", code: yield* fakePairingCode(random), phone: request.phone, expiresAt: new Date(deadline) }
+          ? yield* newQr(attemptId, now, deadline)
+          : { _tag: "Code", attemptId, code: yield* fakePairingCode(random), phone: request.phone, expiresAt: new Date(deadline) }
         links.set(sessionId, { _tag: "Pairing", challenge, deadline })
         yield* emit(
           challenge._tag === "Qr"
-            ? EngineEvent.QrUpdated({ sessionId, qr: challenge.qr, expiresAt: challenge.expiresAt })
-            : EngineEvent.PairingCodeIssued({ sessionId, code: challenge.code, expiresAt: challenge.expiresAt })
+            ? EngineEvent.QrUpdated({ sessionId, attemptId, qr: challenge.qr, expiresAt: challenge.expiresAt })
+            : EngineEvent.PairingCodeIssued({ sessionId, attemptId, code: challenge.code, expiresAt: challenge.expiresAt })
         )
         yield* FiberMap.run(timers, sessionId, watchPairing(sessionId))
         return challenge
@@ -111,32 +128,39 @@ const make = (options: SimulatorOptions) =>
 
     const engine: Context.Tag.Service<SessionEngine> = {
       name: "simulator",
+      warnings: [],
       startPairing,
       currentChallenge,
-      logout: (sessionId) => serialized(forget(sessionId)),
+      isConnected: (sessionId) => Effect.sync(() => isConnected(sessionId)),
+      logout: (sessionId) => serialized(close(sessionId, "logged_out")),
       resume,
-      stop: (sessionId) => serialized(forget(sessionId)),
-      purge: (sessionId) => serialized(forget(sessionId)),
+      stop: (sessionId) => serialized(close(sessionId, "shutdown")),
+      // The session is gone: nobody is left to hear that its socket closed.
+      purge: (sessionId) => serialized(close(sessionId, null)),
       events: Stream.fromQueue(events, { maxChunkSize: 1 })
     }
 
     const rejected = (sessionId: SessionId, reason: PhoneActionRejected["reason"], message: string) =>
       Effect.fail(new PhoneActionRejected({ sessionId, reason, message }))
 
-    const link = (sessionId: SessionId, account: { readonly phoneNumber: PhoneNumber; readonly pushName: string | null }) =>
+    const link = (
+      sessionId: SessionId,
+      attemptId: PairingAttemptId,
+      account: { readonly phoneNumber: PhoneNumber; readonly pushName: string | null }
+    ) =>
       Effect.gen(function* () {
         yield* FiberMap.remove(timers, sessionId)
         const identity = yield* fakeIdentity(random, account)
         links.set(sessionId, { _tag: "Linked", connected: true })
-        return yield* emit(EngineEvent.Paired({ sessionId, identity }))
+        return yield* emit(EngineEvent.Paired({ sessionId, attemptId, identity }), EngineEvent.Connected({ sessionId }))
       })
 
-    const control: Context.Tag.Service<SimulatorControl> = {
+    const phone: Context.Tag.Service<SimulatedPhone> = {
       scan: (sessionId, input) =>
         serialized(Effect.gen(function* () {
           const challenge = Option.getOrUndefined(yield* currentChallenge(sessionId))
           if (challenge?._tag !== "Qr") return yield* rejected(sessionId, "no_qr_showing", "no QR code is showing for this session")
-          return yield* link(sessionId, { phoneNumber: input.phoneNumber, pushName: input.pushName ?? null })
+          return yield* link(sessionId, challenge.attemptId, { phoneNumber: input.phoneNumber, pushName: input.pushName ?? null })
         })),
       enterCode: (sessionId, input) =>
         serialized(Effect.gen(function* () {
@@ -145,13 +169,19 @@ const make = (options: SimulatorOptions) =>
           if (normalizePairingCode(input.code) !== normalizePairingCode(challenge.code)) {
             return yield* rejected(sessionId, "wrong_code", "the pairing code is wrong")
           }
-          return yield* link(sessionId, { phoneNumber: challenge.phone, pushName: input.pushName ?? null })
+          return yield* link(sessionId, challenge.attemptId, { phoneNumber: challenge.phone, pushName: input.pushName ?? null })
         })),
       unlink: (sessionId) =>
         serialized(Effect.gen(function* () {
           if (links.get(sessionId)?._tag !== "Linked") return yield* rejected(sessionId, "not_linked", "no device is linked for this session")
-          yield* forget(sessionId)
-          return yield* emit(EngineEvent.LoggedOutByDevice({ sessionId }))
+          const wasConnected = isConnected(sessionId)
+          yield* FiberMap.remove(timers, sessionId)
+          links.delete(sessionId)
+          // WhatsApp closes the socket with 401 device_removed: reported as closed for good, then as the logout.
+          const loggedOut = EngineEvent.LoggedOutByDevice({ sessionId })
+          return yield* (wasConnected
+            ? emit(EngineEvent.Disconnected({ sessionId, cause: "logged_out", willReconnect: false }), loggedOut)
+            : emit(loggedOut))
         })),
       dropConnection: (sessionId, reconnectAfterMs) =>
         serialized(Effect.gen(function* () {
@@ -166,16 +196,15 @@ const make = (options: SimulatorOptions) =>
             }))
           )
           yield* FiberMap.run(timers, sessionId, reconnect)
-          return yield* emit(EngineEvent.Disconnected({ sessionId, reason: "connection lost" }))
+          return yield* emit(EngineEvent.Disconnected({ sessionId, cause: "connection_lost", willReconnect: true }))
         }))
     }
 
-    return { engine, control }
+    return { engine, phone }
   })
 
-/** The simulator as the `SessionEngine`, with the `SimulatorControl` a simulated phone acts through. */
-export const simulatorEngineLayer = (options: SimulatorOptions = {}): Layer.Layer<SessionEngine | SimulatorControl> =>
+/** The simulator as the `SessionEngine`, with the `SimulatedPhone` that acts on it. */
+export const simulatorEngineLayer = (options: SimulatorOptions = {}): Layer.Layer<SessionEngine | SimulatedPhone> =>
   Layer.scopedContext(
-    Effect.map(make(options), ({ control, engine }) =>
-      Context.make(SessionEngine, engine).pipe(Context.add(SimulatorControl, control)))
+    Effect.map(make(options), ({ engine, phone }) => Context.make(SessionEngine, engine).pipe(Context.add(SimulatedPhone, phone)))
   )

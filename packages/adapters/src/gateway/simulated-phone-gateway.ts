@@ -4,25 +4,27 @@ import {
   InvalidPhone,
   isPhoneNumber,
   type OrgId,
+  SessionEngine,
   type SessionId,
-  SessionService
+  type SessionNotFound,
+  SessionService,
+  type StoreUnavailable
 } from "@wa-gateway/domain"
 import { SessionSupervisor } from "../engine/session-supervisor.js"
-import { type PhoneActionError, SimulatorControl } from "../engine/simulator/simulator-control.js"
-import type { GatewayError, SessionView } from "./gateway.js"
-import { toSessionView } from "./session-view.js"
+import { type PhoneActionRejected, SimulatedPhone } from "../engine/simulator/simulated-phone.js"
+import { type SessionView, toSessionView } from "./session-view.js"
 
 export const DEFAULT_RECONNECT_AFTER_MS = 1000
 
-export type SimulatedPhoneError = GatewayError | PhoneActionError
+export type SimulatedPhoneError = SessionNotFound | StoreUnavailable | PhoneActionRejected
 
 /**
- * A phone for the simulator engine, as a person would use it, scoped to an
- * org like every gateway operation. Each action returns once the gateway has
- * taken it in, so the session it returns already shows the outcome (e.g.
+ * The simulated phone as a person uses it through the gateway: scoped to an
+ * org like every gateway operation, and each action returns once the gateway
+ * has taken it in, so the session it returns already shows the outcome (e.g.
  * `paired`, or `connected: false` right after a dropped connection).
  */
-export class SimulatedPhone extends Context.Tag("wa-gateway/SimulatedPhone")<SimulatedPhone, {
+export class SimulatedPhoneGateway extends Context.Tag("wa-gateway/SimulatedPhoneGateway")<SimulatedPhoneGateway, {
   /** Scans the QR showing for the session; fails when none is showing. */
   readonly scan: (
     orgId: OrgId,
@@ -44,15 +46,15 @@ export class SimulatedPhone extends Context.Tag("wa-gateway/SimulatedPhone")<Sim
     options?: { readonly reconnectAfterMs?: number | undefined }
   ) => Effect.Effect<SessionView, SimulatedPhoneError>
 }>() {
-  static readonly Live: Layer.Layer<SimulatedPhone, never, SessionService | SessionSupervisor | SimulatorControl> =
+  static readonly Live: Layer.Layer<SimulatedPhoneGateway, never, SessionService | SessionSupervisor | SessionEngine | SimulatedPhone> =
     Layer.effect(this, Effect.suspend(() => make))
 }
 
 const make = Effect.gen(function* () {
   const sessions = yield* SessionService
   const supervisor = yield* SessionSupervisor
-  const control = yield* SimulatorControl
-  const view = toSessionView(supervisor)
+  const phone = yield* SimulatedPhone
+  const view = toSessionView(yield* SessionEngine)
 
   /** Runs the phone's action on a session of the org and waits until the supervisor has handled what it caused. */
   const act = <E>(orgId: OrgId, sessionId: SessionId, action: Effect.Effect<EngineEvent, E>) =>
@@ -68,17 +70,17 @@ const make = Effect.gen(function* () {
       return yield* Effect.flatMap(sessions.get(orgId, sessionId), view)
     }))
 
-  const service: Context.Tag.Service<SimulatedPhone> = {
+  const service: Context.Tag.Service<SimulatedPhoneGateway> = {
     scan: (orgId, sessionId, input) => {
       const { phoneNumber } = input
       return isPhoneNumber(phoneNumber)
-        ? act(orgId, sessionId, control.scan(sessionId, { phoneNumber, pushName: input.pushName }))
+        ? act(orgId, sessionId, phone.scan(sessionId, { phoneNumber, pushName: input.pushName }))
         : Effect.fail(new InvalidPhone({ phone: phoneNumber }))
     },
-    enterCode: (orgId, sessionId, input) => act(orgId, sessionId, control.enterCode(sessionId, input)),
-    unlink: (orgId, sessionId) => act(orgId, sessionId, control.unlink(sessionId)),
+    enterCode: (orgId, sessionId, input) => act(orgId, sessionId, phone.enterCode(sessionId, input)),
+    unlink: (orgId, sessionId) => act(orgId, sessionId, phone.unlink(sessionId)),
     dropConnection: (orgId, sessionId, options) =>
-      act(orgId, sessionId, control.dropConnection(sessionId, options?.reconnectAfterMs ?? DEFAULT_RECONNECT_AFTER_MS))
+      act(orgId, sessionId, phone.dropConnection(sessionId, options?.reconnectAfterMs ?? DEFAULT_RECONNECT_AFTER_MS))
   }
   return service
 })

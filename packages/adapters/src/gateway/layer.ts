@@ -1,0 +1,65 @@
+import { Layer } from "effect"
+import { type SessionEngine, SessionService, type StoreUnavailable } from "@wa-gateway/domain"
+import { notImplementedEngineLayer } from "../engine/not-implemented-engine.js"
+import { SessionSupervisor, type SupervisorOptions } from "../engine/session-supervisor.js"
+import type { SimulatedPhone } from "../engine/simulator/simulated-phone.js"
+import { type SimulatorOptions, simulatorEngineLayer } from "../engine/simulator/simulator-engine.js"
+import { SqlDatabase } from "../store/sql-database.js"
+import { MemoryStores, SqlStores, type Stores } from "../store/stores.js"
+import type { Gateway } from "./gateway.js"
+import { GatewayLive } from "./operations.js"
+import { SimulatedPhoneGateway } from "./simulated-phone-gateway.js"
+
+// The composition root: which store, which engine, and the gateway over them.
+
+/** Where the gateway keeps its events, read model, auth state and API keys. */
+export type StoreOptions =
+  | { readonly _tag: "memory" }
+  | { readonly _tag: "postgres"; readonly url?: string | undefined; readonly schema?: string | undefined }
+  | { readonly _tag: "pglite"; readonly dataDir?: string | undefined; readonly schema?: string | undefined }
+
+/** `baileys` is not in this build yet: its operations fail with `EngineNotImplemented` (HTTP 501). */
+export type EngineName = "simulator" | "baileys"
+
+export interface GatewayOptions {
+  readonly store: StoreOptions
+  readonly supervisor?: SupervisorOptions | undefined
+}
+
+/** Everything a gateway layer provides: the facade and the parts under it (the HTTP server needs the stores too). */
+export type GatewayServices = Gateway | SessionSupervisor | SessionEngine | SessionService | Stores
+
+/** A simulator gateway adds the simulated phone, at the engine and at the gateway. */
+export type SimulatorGatewayServices = GatewayServices | SimulatedPhone | SimulatedPhoneGateway
+
+/** The SQL database a durable store option names (the CLI opens it too, for keys and migrations). */
+export const sqlDatabaseLayer = (
+  options: Exclude<StoreOptions, { readonly _tag: "memory" }>
+): Layer.Layer<SqlDatabase, StoreUnavailable> =>
+  options._tag === "postgres"
+    ? SqlDatabase.postgres({ url: options.url, schema: options.schema })
+    : SqlDatabase.pglite({ dataDir: options.dataDir, schema: options.schema })
+
+const storeLayer = (options: StoreOptions): Layer.Layer<Stores, StoreUnavailable> =>
+  options._tag === "memory" ? MemoryStores : Layer.provide(SqlStores, sqlDatabaseLayer(options))
+
+/** Store, domain service, the given engine (and what else its layer provides), its supervisor and the facade. */
+const compose = <Extra>(
+  options: GatewayOptions,
+  engine: Layer.Layer<SessionEngine | Extra>
+): Layer.Layer<GatewayServices | Extra, StoreUnavailable> => {
+  const domain = Layer.provideMerge(SessionService.Live, storeLayer(options.store))
+  const withEngine = Layer.provideMerge(engine, domain)
+  const supervised = Layer.provideMerge(SessionSupervisor.layer(options.supervisor), withEngine)
+  return Layer.provideMerge(GatewayLive, supervised)
+}
+
+/** A whole gateway on the simulator engine, with its simulated phone. */
+export const simulatorGatewayLayer = (
+  options: GatewayOptions & { readonly simulator?: SimulatorOptions | undefined }
+): Layer.Layer<SimulatorGatewayServices, StoreUnavailable> =>
+  Layer.provideMerge(SimulatedPhoneGateway.Live, compose(options, simulatorEngineLayer(options.simulator)))
+
+/** A whole gateway on the production engine. */
+export const productionGatewayLayer = (options: GatewayOptions): Layer.Layer<GatewayServices, StoreUnavailable> =>
+  compose(options, notImplementedEngineLayer("baileys"))

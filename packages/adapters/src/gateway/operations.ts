@@ -1,0 +1,135 @@
+import { type Context, Effect, Layer, Option } from "effect"
+import {
+  AlreadyPaired,
+  DeleteSession,
+  type EngineError,
+  EventStore,
+  FailPairing,
+  Logout,
+  makeKeyedLock,
+  makePairingAttemptId,
+  NotPaired,
+  type OrgId,
+  type PairingAttemptId,
+  type PairingChallenge,
+  PhoneNumber,
+  StartCodePairing,
+  StartQrPairing,
+  SessionEngine,
+  type SessionId,
+  SessionNotFound,
+  SessionService
+} from "@wa-gateway/domain"
+import { SessionSupervisor } from "../engine/session-supervisor.js"
+import { Gateway, type QrChallenge } from "./gateway.js"
+import { type PairedSessionView, toSessionView } from "./session-view.js"
+
+/**
+ * The Gateway's operations over the domain service, the engine and the
+ * supervisor. Operations that touch both the stream and the engine run one
+ * at a time per session, and never leave the stream claiming what the
+ * engine did not do.
+ */
+const make = Effect.gen(function* () {
+  const sessions = yield* SessionService
+  const engine = yield* SessionEngine
+  const supervisor = yield* SessionSupervisor
+  const store = yield* EventStore
+  const lock = yield* makeKeyedLock
+  const view = toSessionView(engine)
+
+  /** The engine could not start the recorded attempt: the stream says so too, then the caller hears why. */
+  const engineFailed = (orgId: OrgId, sessionId: SessionId, attemptId: PairingAttemptId) => (cause: EngineError) =>
+    sessions.execute(orgId, new FailPairing({ sessionId, attemptId, reason: "engine_error" })).pipe(
+      Effect.catchAll((e) => Effect.logWarning("could not record the engine's pairing failure", e)),
+      Effect.zipRight(Effect.logWarning("the engine could not start pairing", cause)),
+      Effect.annotateLogs({ sessionId })
+    )
+
+  const qrOf = (challenge: PairingChallenge): Effect.Effect<QrChallenge> =>
+    challenge._tag === "Qr"
+      ? Effect.succeed({ qr: challenge.qr, expiresAt: challenge.expiresAt })
+      : Effect.dieMessage("the engine answered a QR request with a pairing code")
+
+  const qr = (orgId: OrgId, sessionId: SessionId) =>
+    Effect.gen(function* () {
+      const { state } = yield* sessions.load(orgId, sessionId)
+      if (state.status === "paired") return yield* Effect.fail(new AlreadyPaired({ sessionId }))
+      if (state.status === "pairing" && state.pairing.method === "qr") {
+        const current = yield* engine.currentChallenge(sessionId)
+        if (Option.isSome(current) && current.value._tag === "Qr" && current.value.attemptId === state.pairing.attemptId) {
+          return yield* qrOf(current.value)
+        }
+      }
+      // Not pairing, pairing by code, or the engine forgot (restart, expiry): a new attempt.
+      const attemptId = yield* makePairingAttemptId
+      yield* sessions.execute(orgId, new StartQrPairing({ sessionId, attemptId }))
+      const challenge = yield* engine.startPairing(sessionId, { _tag: "Qr", attemptId }).pipe(
+        Effect.tapError(engineFailed(orgId, sessionId, attemptId))
+      )
+      return yield* qrOf(challenge)
+    }).pipe(lock.withLock(sessionId))
+
+  const requestPairingCode = (orgId: OrgId, sessionId: SessionId, phone: string) =>
+    Effect.gen(function* () {
+      const attemptId = yield* makePairingAttemptId
+      // The decider checks the session, then `AlreadyPaired`, then the phone (`InvalidPhone`).
+      yield* sessions.execute(orgId, new StartCodePairing({ sessionId, attemptId, phone }))
+      const challenge = yield* engine.startPairing(sessionId, { _tag: "Code", attemptId, phone: PhoneNumber.make(phone) }).pipe(
+        Effect.tapError(engineFailed(orgId, sessionId, attemptId))
+      )
+      if (challenge._tag !== "Code") return yield* Effect.dieMessage("the engine answered a code request with a QR")
+      return { code: challenge.code, expiresAt: challenge.expiresAt }
+    }).pipe(lock.withLock(sessionId))
+
+  const logout = (orgId: OrgId, sessionId: SessionId) =>
+    Effect.gen(function* () {
+      const { state } = yield* sessions.load(orgId, sessionId)
+      if (state.status !== "paired") return yield* Effect.fail(new NotPaired({ sessionId }))
+      // Unlink first: if the engine cannot, the session is still paired and says so.
+      yield* engine.logout(sessionId)
+      const outcome = yield* sessions.execute(orgId, new Logout({ sessionId, by: "user" }))
+      if (outcome.record === null) return yield* Effect.dieMessage("a logged-out session has no read model")
+      return yield* view(outcome.record)
+    }).pipe(lock.withLock(sessionId))
+
+  const remove = (orgId: OrgId, sessionId: SessionId) =>
+    Effect.gen(function* () {
+      yield* sessions.load(orgId, sessionId)
+      // The socket stops before the erasure, so nothing it still writes lands after it.
+      yield* engine.stop(sessionId)
+      yield* sessions.execute(orgId, new DeleteSession({ sessionId }))
+      // The session is gone either way; keys the engine cannot purge now are its own problem, not the caller's.
+      yield* Effect.catchAll(supervisor.deleted(sessionId), (e) =>
+        Effect.logWarning("the engine could not purge a deleted session", e).pipe(Effect.annotateLogs({ sessionId })))
+    }).pipe(lock.withLock(sessionId))
+
+  const me = (orgId: OrgId, sessionId: SessionId) =>
+    Effect.flatMap(sessions.get(orgId, sessionId), (record) =>
+      record.status === "paired"
+        ? Effect.map(view(record), (v): PairedSessionView => ({ ...v, status: "paired", identity: record.identity }))
+        : Effect.fail(new SessionNotFound({ sessionId })))
+
+  const service: Context.Tag.Service<Gateway> = {
+    create: (orgId, input) => Effect.flatMap(sessions.create(orgId, input.name), view),
+    get: (orgId, sessionId) => Effect.flatMap(sessions.get(orgId, sessionId), view),
+    list: (orgId, page) =>
+      Effect.flatMap(sessions.list(orgId, page), (result) =>
+        Effect.map(Effect.forEach(result.sessions, view), (views) => ({ sessions: views, hasMore: result.hasMore }))),
+    qr,
+    requestPairingCode,
+    logout,
+    delete: remove,
+    me,
+    events: sessions.history,
+    ready: Effect.zipRight(
+      store.ping,
+      Effect.map(supervisor.resumeProgress, (resume) => ({ engine: engine.name, warnings: engine.warnings, resume }))
+    )
+  }
+  return service
+})
+
+/** The facade over a store, the domain service, an engine and its supervisor. */
+export const GatewayLive: Layer.Layer<Gateway, never, SessionService | SessionEngine | SessionSupervisor | EventStore> =
+  Layer.effect(Gateway, make)
