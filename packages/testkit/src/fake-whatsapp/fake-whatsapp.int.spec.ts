@@ -21,8 +21,10 @@ const startFake = async (options: FakeWhatsAppOptions = {}): Promise<FakeWhatsAp
   return started
 }
 
+const logLines: Array<string> = []
+
 beforeAll(async () => {
-  fake = await startFake()
+  fake = await startFake({ log: (line) => logLines.push(line) })
   WA_CERT_DETAILS.PUBLIC_KEY = Buffer.from(fake.certRoot, "base64")
 })
 
@@ -128,6 +130,18 @@ describe("fake WhatsApp with the real Baileys client", () => {
     expect(device.jid).toMatch(new RegExp(`^${phoneNumber}:1@`))
   })
 
+  it("after a code was entered, even a wrong one, the same socket's QR no longer pairs: Baileys replaced its advSecret", async () => {
+    const phoneNumber = newPhoneNumber()
+    const pairing = connect(freshAuth())
+    const qr = await pairing.qr()
+    const code = await pairing.socket.requestPairingCode(phoneNumber)
+    const wrong = code.startsWith("A") ? `B${code.slice(1)}` : `A${code.slice(1)}`
+    await expect(fake.phone.enterCode(wrong, { phoneNumber })).rejects.toMatchObject({ reason: "wrong_code" })
+    await expect(fake.phone.scan(qr, { phoneNumber })).rejects.toMatchObject({ reason: "pairing_refused" })
+    expect(await pairing.closed()).toBe(500)
+    expect(pairing.updates.find((u) => u.connection === "close")?.lastDisconnect?.error?.message).toBe("Invalid account signature")
+  })
+
   it("logs a paired device in again with its stored creds on a new socket, without a QR", async () => {
     const { auth, device, client } = await pairByQr()
     await client.end()
@@ -144,6 +158,8 @@ describe("fake WhatsApp with the real Baileys client", () => {
     auth.creds.routingInfo = Buffer.from("routing info of the edge server")
     await connect(auth).opened()
     expect(device.logins).toBe(2)
+    const login = device.connections.at(-1)?.connectionId
+    expect(logLines).toContain(`connection ${login}: intro with routing info (31 bytes)`)
   })
 
   it("unlink closes with 401 (device_removed) and refuses later logins with 401", async () => {

@@ -187,8 +187,13 @@ export const startFakeWhatsApp = async (options: FakeWhatsAppOptions = {}): Prom
     if (answer !== undefined) connection.send(answer)
   }
 
-  const onIdentified = (connection: FakeConnection, intent: ClientIntent): void =>
-    intent.kind === "registration" ? onRegistration(connection, intent.identityKey) : onLogin(connection, intent)
+  const onIdentified = (connection: FakeConnection, intent: ClientIntent): void => {
+    if (connection.routingInfo !== undefined) {
+      log(`connection ${connection.id}: intro with routing info (${connection.routingInfo.length} bytes)`)
+    }
+    if (intent.kind === "registration") onRegistration(connection, intent.identityKey)
+    else onLogin(connection, intent)
+  }
 
   const onClosed = (connection: FakeConnection): void => {
     open.delete(connection.id)
