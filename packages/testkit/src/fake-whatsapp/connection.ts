@@ -103,10 +103,6 @@ export class FakeConnection {
     socket.on("close", () => this.onSocketClosed())
   }
 
-  get isOpen(): boolean {
-    return this.state === "open"
-  }
-
   /** A fresh id for a node the server sends. */
   queryId(): string {
     return `fake.${this.id}.${this.nextQueryId++}`

@@ -17,7 +17,6 @@ export interface CodeRequest {
 /** What the companion sends once it has read the phone's notification. */
 export interface CompanionFinish {
   readonly iqId: string
-  readonly ref: string
   readonly wrappedKeyBundle: Uint8Array
   readonly companionIdentityKey: Uint8Array
 }

@@ -3,6 +3,7 @@
  * way WhatsApp's primary device does (Baileys `Utils/validate-connection.js`, `Socket/messages-recv.js`).
  */
 import { Curve, getBinaryNodeChild } from "@whiskeysockets/baileys"
+import { sameBytes } from "./bytes.js"
 import type { FakeConnection } from "./connection.js"
 import { deviceHandle, type FakeDevice } from "./device.js"
 import { signedDeviceIdentity } from "./device-identity.js"
@@ -33,9 +34,6 @@ export interface PhoneSettings {
   /** `<platform name>` of pair-success: the phone's platform, `creds.platform` on the client. */
   readonly platform: string
 }
-
-const sameBytes = (a: Uint8Array | undefined, b: Uint8Array | undefined): boolean =>
-  a !== undefined && b !== undefined && Buffer.from(a).equals(Buffer.from(b))
 
 export const makeSimulatedPhone = (registry: Registry, pairings: PendingPairings, settings: PhoneSettings): SimulatedPhone => {
   const checkPhone = (phone: PhoneIdentity): void => {

@@ -49,7 +49,6 @@ export type UnlinkCause = "unlinked_by_phone" | "logged_out_by_companion"
 export class DeviceRecord {
   readonly jid: string
   readonly lid: string
-  readonly linkedAt = new Date()
   unlinked: UnlinkCause | undefined
   /** How many of the next logins to refuse with 503. */
   refuseNextLogins = 0

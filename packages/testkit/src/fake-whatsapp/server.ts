@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto"
 import { getBinaryNodeChild, getBinaryNodeChildBuffer, jidDecode, type BinaryNode, type KeyPair } from "@whiskeysockets/baileys"
 import { Effect, type Scope } from "effect"
 import { WebSocketServer } from "ws"
+import { sameBytes } from "./bytes.js"
 import { makeTestCertificateChain } from "./certificates.js"
 import { FakeConnection, type ClientIntent, type Login } from "./connection.js"
 import { deviceHandle, overlapMessage, type FakeDevice } from "./device.js"
@@ -66,15 +67,8 @@ export interface FakeWhatsApp {
   close(): Promise<void>
 }
 
-const sameBytes = (a: Uint8Array | undefined, b: Uint8Array): boolean => a !== undefined && Buffer.from(a).equals(Buffer.from(b))
-
 /** A fresh ref: opaque text without commas (the QR joins its parts with commas). */
 const newRef = (): string => `2@${randomBytes(30).toString("base64")}`
-
-const childBuffer = (node: BinaryNode, tag: string): Uint8Array | undefined => {
-  const content = getBinaryNodeChild(node, tag)?.content
-  return content instanceof Uint8Array ? content : typeof content === "string" ? Buffer.from(content) : undefined
-}
 
 export const startFakeWhatsApp = async (options: FakeWhatsAppOptions = {}): Promise<FakeWhatsApp> => {
   const log = options.log ?? (() => {})
@@ -115,7 +109,7 @@ export const startFakeWhatsApp = async (options: FakeWhatsAppOptions = {}): Prom
       void connection.end(loginFailure(code))
     }
     if (!device.isLinked) return refuse(401, device.unlinked ?? "unlinked")
-    // a linked device is known by its Noise key: creds copied or half-made do not log in
+    // a linked device is known by the Noise key it paired with: a login naming it over another key is refused
     if (!sameBytes(connection.clientStaticKey, device.noiseKey)) return refuse(401, "another Noise key")
     if (device.account.banned) return refuse(403, "banned")
     if (device.refuseNextLogins > 0) {
@@ -154,12 +148,12 @@ export const startFakeWhatsApp = async (options: FakeWhatsAppOptions = {}): Prom
         return
       }
       case "companion_finish": {
-        const wrappedKeyBundle = childBuffer(registration, "link_code_pairing_wrapped_key_bundle")
-        const companionIdentityKey = childBuffer(registration, "companion_identity_public")
-        const ref = childBuffer(registration, "link_code_pairing_ref")
+        const wrappedKeyBundle = getBinaryNodeChildBuffer(registration, "link_code_pairing_wrapped_key_bundle")
+        const companionIdentityKey = getBinaryNodeChildBuffer(registration, "companion_identity_public")
+        const ref = getBinaryNodeChildBuffer(registration, "link_code_pairing_ref")
         if (wrappedKeyBundle === undefined || companionIdentityKey === undefined || ref === undefined) return refuse("malformed companion_finish")
         if (Buffer.from(ref).toString() !== pairing.codeRequest?.ref) return refuse("companion_finish for another ref")
-        if (!pairing.companionFinished({ iqId: id, ref: Buffer.from(ref).toString(), wrappedKeyBundle, companionIdentityKey })) {
+        if (!pairing.companionFinished({ iqId: id, wrappedKeyBundle, companionIdentityKey })) {
           return refuse("no phone entered a code")
         }
         return
