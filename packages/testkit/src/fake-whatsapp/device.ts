@@ -59,9 +59,7 @@ export const deviceHandle = (record: DeviceRecord, registry: Registry): FakeDevi
     lid: record.lid,
     phoneNumber: record.account.phoneNumber,
     deviceId: record.deviceId,
-    get pushName() {
-      return record.account.pushName
-    },
+    pushName: record.pushName,
     get linked() {
       return record.isLinked
     },

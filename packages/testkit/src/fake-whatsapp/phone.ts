@@ -17,7 +17,7 @@ import { iqError, iqResult, linkCodeNotification, pairSuccess, streamError } fro
 export interface PhoneIdentity {
   /** Digits only, with the country code (8–15 digits), as the gateway's API takes it. */
   readonly phoneNumber: string
-  /** Given to the client at pairing as `<biz name>`, its `creds.me.name`. */
+  /** Given to the client at pairing as `<biz name>`, its `creds.me.name`; default: the name this number had before, if any. */
   readonly pushName?: string
 }
 
@@ -66,7 +66,7 @@ export const makeSimulatedPhone = (registry: Registry, pairings: PendingPairings
     if (answer.attrs.type !== "result" || getBinaryNodeChild(answer, "pair-device-sign") === undefined) {
       throw new FakeWhatsAppError("pairing_refused", "the companion answered pair-success without pair-device-sign")
     }
-    const device = registry.addDevice(account, deviceId, noiseKey, pairing.identityKey)
+    const device = registry.addDevice(account, deviceId, noiseKey, pairing.identityKey, account.pushName)
     device.attach(connection, "pairing", connection.openedAt)
     pairings.remove(connection.id)
     // WhatsApp's normal restart right after pairing: the client reconnects and logs in as the new device.

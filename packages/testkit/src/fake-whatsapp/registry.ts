@@ -62,7 +62,9 @@ export class DeviceRecord {
     readonly deviceId: number,
     /** The companion's static Noise key: a login must come over a handshake with this key. */
     readonly noiseKey: Uint8Array,
-    readonly identityKey: Uint8Array
+    readonly identityKey: Uint8Array,
+    /** The name the phone gave at pairing (`<biz name>`). */
+    readonly pushName: string | undefined
   ) {
     this.jid = `${account.phoneNumber}:${deviceId}@s.whatsapp.net`
     this.lid = `${account.lidUser}:${deviceId}@lid`
@@ -134,8 +136,8 @@ export class Registry {
     return account
   }
 
-  addDevice(account: Account, deviceId: number, noiseKey: Uint8Array, identityKey: Uint8Array): DeviceRecord {
-    const device = new DeviceRecord(account, deviceId, noiseKey, identityKey)
+  addDevice(account: Account, deviceId: number, noiseKey: Uint8Array, identityKey: Uint8Array, pushName: string | undefined): DeviceRecord {
+    const device = new DeviceRecord(account, deviceId, noiseKey, identityKey, pushName)
     this.devices.push(device)
     return device
   }
