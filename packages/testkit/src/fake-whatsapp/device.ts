@@ -39,8 +39,12 @@ export interface FakeDevice {
   ban(): Promise<void>
   /** The next `count` logins of this device are refused with 503. */
   refuseLogins(count: number): void
-  /** Resolves when a login of this device is accepted (at once if a logged-in socket is open). */
-  waitForLogin(options?: { readonly timeoutMs?: number }): Promise<void>
+  /**
+   * Resolves while a logged-in socket of this device is open (now, or at its next accepted login); with
+   * `count`, once the device has had that many accepted logins (e.g. 2 after a gateway restart). Rejects with
+   * `timeout` after `timeoutMs` (default 10 000).
+   */
+  waitForLogin(options?: { readonly timeoutMs?: number; readonly count?: number }): Promise<void>
   /** Throws if this device ever had two sockets open at the same time. */
   assertAtMostOneConnection(): void
 }
@@ -73,7 +77,7 @@ export const deviceHandle = (record: DeviceRecord, registry: Registry): FakeDevi
       return record.connections.length
     },
     get logins() {
-      return record.connections.filter((c) => c.loggedIn).length
+      return record.logins
     },
     get connections() {
       return record.connections.map((c) => ({ ...c }))
@@ -95,20 +99,13 @@ export const deviceHandle = (record: DeviceRecord, registry: Registry): FakeDevi
       if (!Number.isInteger(count) || count < 0) throw new RangeError(`refuseLogins: ${count} is not a count`)
       record.refuseNextLogins = count
     },
-    waitForLogin: async ({ timeoutMs = 10_000 } = {}) => {
-      const next = record.nextLogin()
-      let timer: NodeJS.Timeout | undefined
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new FakeWhatsAppError("timeout", `no login of ${record.jid} within ${timeoutMs} ms`)),
-          timeoutMs
-        )
-      })
-      try {
-        await Promise.race([next.promise, timeout])
-      } finally {
-        clearTimeout(timer)
-        next.cancel()
+    waitForLogin: async ({ timeoutMs = 10_000, count } = {}) => {
+      const reached = count === undefined
+        ? () => record.openConnections().some(({ record: c }) => c.loggedIn)
+        : () => record.logins >= count
+      if (!(await record.untilLogin(reached, timeoutMs))) {
+        const what = count === undefined ? "no logged-in socket" : `${record.logins} of ${count} logins`
+        throw new FakeWhatsAppError("timeout", `${record.jid}: ${what} after ${timeoutMs} ms`)
       }
     },
     assertAtMostOneConnection: () => {

@@ -144,10 +144,14 @@ describe("fake WhatsApp with the real Baileys client", () => {
 
   it("logs a paired device in again with its stored creds on a new socket, without a QR", async () => {
     const { auth, device, client } = await pairByQr()
+    await device.waitForLogin({ timeoutMs: 1_000 })
     await client.end()
+    const secondLogin = device.waitForLogin({ count: 2, timeoutMs: 5_000 })
     const restarted = reconnect(auth)
+    await secondLogin
     await restarted.opened()
     expect(restarted.updates.some((u) => u.qr !== undefined)).toBe(false)
+    await expect(device.waitForLogin({ count: 3, timeoutMs: 50 })).rejects.toMatchObject({ reason: "timeout" })
     expect({ total: device.totalConnections, logins: device.logins, open: device.openConnections }).toEqual({ total: 3, logins: 2, open: 1 })
     device.assertAtMostOneConnection()
   })

@@ -55,7 +55,7 @@ export class DeviceRecord {
   readonly connections: Array<ConnectionRecord> = []
   readonly overlaps: Array<ConnectionOverlap> = []
   private readonly live = new Map<number, { readonly connection: LiveConnection; readonly record: ConnectionRecord }>()
-  private loginWaiters: Array<() => void> = []
+  private readonly loginListeners = new Set<() => void>()
 
   constructor(
     readonly account: Account,
@@ -88,18 +88,28 @@ export class DeviceRecord {
 
   loggedIn(record: ConnectionRecord): void {
     record.loggedIn = true
-    const waiters = this.loginWaiters
-    this.loginWaiters = []
-    for (const wake of waiters) wake()
+    for (const wake of [...this.loginListeners]) wake()
   }
 
-  /** Resolves at the next accepted login, or at once if a logged-in socket is open now. */
-  nextLogin(): { readonly promise: Promise<void>; readonly cancel: () => void } {
-    if (this.openConnections().some((c) => c.record.loggedIn)) return { promise: Promise.resolve(), cancel: () => {} }
-    let wake: () => void = () => {}
-    const promise = new Promise<void>((resolve) => (wake = resolve))
-    this.loginWaiters.push(wake)
-    return { promise, cancel: () => (this.loginWaiters = this.loginWaiters.filter((w) => w !== wake)) }
+  get logins(): number {
+    return this.connections.filter((c) => c.loggedIn).length
+  }
+
+  /** Resolves once `reached()` holds, checked now and after every accepted login; false after `timeoutMs`. */
+  untilLogin(reached: () => boolean, timeoutMs: number): Promise<boolean> {
+    if (reached()) return Promise.resolve(true)
+    return new Promise((resolve) => {
+      const settle = (outcome: boolean): void => {
+        clearTimeout(timer)
+        this.loginListeners.delete(wake)
+        resolve(outcome)
+      }
+      const wake = (): void => {
+        if (reached()) settle(true)
+      }
+      const timer = setTimeout(() => settle(false), timeoutMs)
+      this.loginListeners.add(wake)
+    })
   }
 
   openConnections(): ReadonlyArray<{ readonly connection: LiveConnection; readonly record: ConnectionRecord }> {
