@@ -4,14 +4,13 @@
  */
 import { Curve, getBinaryNodeChild } from "@whiskeysockets/baileys"
 import { sameBytes } from "./bytes.js"
-import type { FakeConnection } from "./connection.js"
 import { deviceHandle, type FakeDevice } from "./device.js"
 import { signedDeviceIdentity } from "./device-identity.js"
 import { FakeWhatsAppError } from "./errors.js"
 import { deriveAdvSecret, normalizePairingCode, openKeyBundle, unwrapEphemeralKey, wrapEphemeralKey } from "./pairing-code.js"
 import type { PendingPairing, PendingPairings } from "./pairings.js"
 import { parseQr } from "./qr.js"
-import { isPhoneNumber, type Registry } from "./registry.js"
+import { deviceAddresses, isPhoneNumber, type Registry } from "./registry.js"
 import { iqError, iqResult, linkCodeNotification, pairSuccess, streamError } from "./stanzas.js"
 
 export interface PhoneIdentity {
@@ -44,14 +43,13 @@ export const makeSimulatedPhone = (registry: Registry, pairings: PendingPairings
 
   /** pair-success, the client's pair-device-sign, then 515: common to both ways of pairing. */
   const link = async (pairing: PendingPairing, phone: PhoneIdentity, advSecret: Uint8Array): Promise<FakeDevice> => {
-    const connection: FakeConnection = pairing.connection
+    const connection = pairing.connection
     const noiseKey = connection.clientStaticKey
     if (noiseKey === undefined) throw new FakeWhatsAppError("pairing_refused", "the companion has not finished its handshake")
     const account = registry.accountFor(phone.phoneNumber)
     if (phone.pushName !== undefined) account.pushName = phone.pushName
     const deviceId = account.nextDeviceId++
-    const jid = `${account.phoneNumber}:${deviceId}@s.whatsapp.net`
-    const lid = `${account.lidUser}:${deviceId}@lid`
+    const { jid, lid } = deviceAddresses(account, deviceId)
     const deviceIdentity = signedDeviceIdentity({
       account: account.identity,
       companionIdentityKey: pairing.identityKey,

@@ -44,6 +44,12 @@ export interface ConnectionOverlap {
   readonly connectionIds: ReadonlyArray<number>
 }
 
+/** A linked device's addresses: `<pn>:<n>@s.whatsapp.net` and `<lid>:<n>@lid`. */
+export const deviceAddresses = (account: Account, deviceId: number): { readonly jid: string; readonly lid: string } => ({
+  jid: `${account.phoneNumber}:${deviceId}@s.whatsapp.net`,
+  lid: `${account.lidUser}:${deviceId}@lid`
+})
+
 export type UnlinkCause = "unlinked_by_phone" | "logged_out_by_companion"
 
 export class DeviceRecord {
@@ -66,8 +72,9 @@ export class DeviceRecord {
     /** The name the phone gave at pairing (`<biz name>`). */
     readonly pushName: string | undefined
   ) {
-    this.jid = `${account.phoneNumber}:${deviceId}@s.whatsapp.net`
-    this.lid = `${account.lidUser}:${deviceId}@lid`
+    const { jid, lid } = deviceAddresses(account, deviceId)
+    this.jid = jid
+    this.lid = lid
   }
 
   /** Records a socket of this device; an overlap is recorded right now if another one is still open. */
