@@ -51,7 +51,7 @@ interface PendingQuery {
   readonly timer: NodeJS.Timeout
 }
 
-export class ConnectionClosed extends Error {
+class ConnectionClosed extends Error {
   override readonly name = "ConnectionClosed"
 }
 
