@@ -7,5 +7,7 @@ export const workspaceAliases = {
   "@wa-gateway/domain": source("domain"),
   "@wa-gateway/adapters": source("adapters"),
   "@wa-gateway/http": source("http"),
+  // before "@wa-gateway/testkit", which as a prefix would also match this subpath
+  "@wa-gateway/testkit/fake-whatsapp": fileURLToPath(new URL("./packages/testkit/src/fake-whatsapp/index.ts", import.meta.url)),
   "@wa-gateway/testkit": source("testkit")
 }
