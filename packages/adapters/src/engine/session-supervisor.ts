@@ -1,5 +1,6 @@
 import { Context, Effect, FiberMap, Layer, Option, PubSub, Queue, Ref, Schedule, type Scope, Stream } from "effect"
 import {
+  CommandMetadata,
   CompletePairing,
   EngineEvent,
   type EngineError,
@@ -55,6 +56,9 @@ const untilStored = Schedule.exponential("100 millis").pipe(
   Schedule.jittered
 )
 
+/** What the engine reports is recorded as the engine's doing, not a caller's. */
+const engineActor = { actor: "engine" } as const
+
 /** WhatsApp's text made storable (a push name with a NUL must not lose the pairing). */
 const storableIdentity = (identity: WaIdentity): WaIdentity =>
   new WaIdentity({
@@ -89,6 +93,7 @@ const make = (options: SupervisorOptions) =>
         yield* sessions.execute(record.value.orgId, cmd)
         return true
       }).pipe(
+        Effect.provideService(CommandMetadata, engineActor),
         Effect.tapError((e) =>
           e._tag === "StoreUnavailable" || e._tag === "ConcurrencyConflict"
             ? Effect.logWarning(`engine event ${cmd._tag} not recorded yet; retrying until the store takes it`, e)
@@ -129,12 +134,12 @@ const make = (options: SupervisorOptions) =>
         const { attemptId } = state.pairing
         const showing = yield* engine.currentChallenge(sessionId)
         if (Option.isSome(showing) && showing.value.attemptId === attemptId) return
-        yield* sessions.execute(
+        yield* Effect.provideService(sessions.execute(
           orgId,
           attemptId === null
             ? new FailPairing({ sessionId, reason: "expired" })
             : new FailPairing({ sessionId, attemptId, reason: "expired" })
-        )
+        ), CommandMetadata, engineActor)
       }).pipe(
         Effect.catchTags({ SessionNotFound: () => Effect.void, NotPairing: () => Effect.void, StalePairingAttempt: () => Effect.void }),
         Effect.annotateLogs({ sessionId })

@@ -30,18 +30,20 @@ const eventColumns = sql`global_position::text as position, stream_id, stream_ve
 const appendStatement = (request: AppendRequest) => {
   const nextVersion = request.expectedVersion + request.events.length
   const encoded = request.events.map(encodeEvent)
+  const metadata = JSON.stringify(request.metadata ?? {})
   const [single] = encoded
   // One event (nearly every append) needs no VALUES list to join and sort.
   const insertEvents = encoded.length === 1 && single !== undefined
     ? sql`
-      insert into events (stream_id, stream_version, org_id, type, data, occurred_at)
+      insert into events (stream_id, stream_version, org_id, type, data, metadata, occurred_at)
       select head.session_id, ${nextVersion}::integer, ${request.orgId}::text, ${single.type}::text,
-             ${JSON.stringify(single.data)}::text::jsonb, ${request.occurredAt}::timestamptz
+             ${JSON.stringify(single.data)}::text::jsonb, ${metadata}::text::jsonb, ${request.occurredAt}::timestamptz
       from head
       returning global_position::text as position`
     : sql`
-      insert into events (stream_id, stream_version, org_id, type, data, occurred_at)
-      select head.session_id, e.stream_version, ${request.orgId}::text, e.type, e.data::jsonb, ${request.occurredAt}::timestamptz
+      insert into events (stream_id, stream_version, org_id, type, data, metadata, occurred_at)
+      select head.session_id, e.stream_version, ${request.orgId}::text, e.type, e.data::jsonb, ${metadata}::text::jsonb,
+             ${request.occurredAt}::timestamptz
       from head cross join (values ${
         sql.join(encoded.map(({ type, data }, i) =>
           sql`(${request.expectedVersion + i + 1}::integer, ${type}::text, ${JSON.stringify(data)}::text)`))

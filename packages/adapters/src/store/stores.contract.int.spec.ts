@@ -1,6 +1,7 @@
 import { afterAll, describe } from "@effect/vitest"
 import { Layer } from "effect"
 import { erasureScan } from "./erasure-scan.spec-helper.js"
+import { eventMetadataScan } from "./event-metadata.spec-helper.js"
 import { eventStoreContract } from "./event-store.contract.spec-helper.js"
 import { keyStoresContract } from "./key-stores.contract.spec-helper.js"
 import { MemoryStores, SqlStores } from "./stores.js"
@@ -24,4 +25,9 @@ describe("ApiKeyStore and AuthStateStore contract", () => {
 describe("erasure leaves nothing behind", () => {
   erasureScan("on PostgreSQL", postgresTestDatabase())
   erasureScan("on PGlite", pgliteTestDatabase("erasure_scan"))
+})
+
+describe("the audit metadata of each event", () => {
+  eventMetadataScan("on PostgreSQL", postgresTestDatabase())
+  eventMetadataScan("on PGlite", pgliteTestDatabase("event_metadata"))
 })

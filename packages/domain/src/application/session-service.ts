@@ -13,6 +13,7 @@ import { sessionDecider } from "../session/decider.js"
 import { type SessionCommandErrors, SessionNotFound } from "../session/errors.js"
 import { fold } from "../session/evolve.js"
 import { type ExistingSessionState, isLive, type LiveSessionState, type SessionState } from "../session/state.js"
+import { CommandMetadata } from "./command-metadata.js"
 import { makeKeyedLock } from "./keyed-lock.js"
 import { toRecord } from "./projection.js"
 
@@ -97,13 +98,15 @@ const make = Effect.gen(function* () {
       const createdAt = history[0]?.occurredAt ?? occurredAt
       const nextVersion = version + decided.length
       const record = toRecord(after, nextVersion, { createdAt, updatedAt: occurredAt })
+      const metadata = yield* CommandMetadata
       const result = yield* store.append({
         streamId: sessionId,
         orgId: after.orgId,
         expectedVersion: version,
         events: decided,
         occurredAt,
-        record
+        record,
+        metadata
       })
       const first = result.lastPosition - BigInt(decided.length - 1)
       const events: ReadonlyArray<StoredEvent> = decided.map((event, i) => ({

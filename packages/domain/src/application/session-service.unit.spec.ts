@@ -13,6 +13,7 @@ import {
 import { CompletePairing, CreateSession, DeleteSession, Logout, StartCodePairing, StartQrPairing } from "../session/commands.js"
 import { LoggedOut } from "../session/events.js"
 import { WaIdentity } from "../session/identity.js"
+import { CommandMetadata } from "./command-metadata.js"
 import { SessionService } from "./session-service.js"
 
 // SessionService's own logic (ids, org scoping, retries, serialization) over a
@@ -202,6 +203,16 @@ describe("SessionService", () => {
         const page = yield* service.list(acme, { pageSize: 7, after })
         expect(page).toEqual({ sessions: [record], hasMore: true })
         expect(store.pageRequests).toEqual([{ orgId: acme, pageSize: 7, after }])
+      })))
+
+  it.effect("hands the store the metadata of the context with every append, and none without", () =>
+    withService((service, store) =>
+      Effect.gen(function* () {
+        const { sessionId } = yield* service.create(acme, "audited")
+        yield* service.execute(acme, new StartQrPairing({ sessionId, attemptId })).pipe(
+          Effect.provideService(CommandMetadata, { actor: "engine", correlationId: "req-7" })
+        )
+        expect(store.appends.map((a) => a.metadata)).toEqual([{}, { actor: "engine", correlationId: "req-7" }])
       })))
 
   it.live("retries a conflicting append on the reloaded stream", () =>

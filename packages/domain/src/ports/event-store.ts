@@ -34,6 +34,14 @@ export type SessionRecord =
   | SessionRecordFields & { readonly status: "paired"; readonly identity: WaIdentity }
   | SessionRecordFields & { readonly status: Exclude<VisibleSessionStatus, "paired">; readonly identity: null }
 
+/** Who caused an append and in answer to what: kept beside the events for the audit trail. */
+export interface EventMetadata {
+  /** The request (HTTP `x-request-id`) or other operation the events answer. */
+  readonly correlationId?: string
+  /** `api-key:<id>`, `jwt:<sub>`, or `engine` for what WhatsApp reported. */
+  readonly actor?: string
+}
+
 export interface AppendRequest {
   readonly streamId: SessionId
   readonly orgId: OrgId
@@ -41,6 +49,8 @@ export interface AppendRequest {
   readonly expectedVersion: number
   readonly events: ReadonlyArray<SessionEvent>
   readonly occurredAt: Date
+  /** Written with every event of the append (`events.metadata`); none → `{}`. */
+  readonly metadata?: EventMetadata
   /**
    * The read model row after these events, or `null` when they end the
    * stream (`SessionDeleted`): then the store erases the session (DESIGN §3).

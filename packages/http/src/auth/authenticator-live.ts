@@ -1,7 +1,7 @@
 import { Effect, Layer, Option, Redacted } from "effect"
 import type { JWTVerifyGetKey } from "jose"
 import { ApiKeys, API_KEY_PREFIX } from "./api-keys.js"
-import { AuthConfig, type AuthSettings } from "./auth-config.js"
+import type { AuthSettings } from "./auth-config.js"
 import { AuthenticationFailed, Authenticator } from "./authenticator.js"
 import { makeJwtVerifier, remoteJwks } from "./jwt.js"
 
@@ -12,13 +12,13 @@ export interface AuthenticatorOptions {
   readonly jwksCooldownMs?: number
 }
 
-export const makeAuthenticator = (settings: AuthSettings, options: AuthenticatorOptions = {}) =>
+const makeAuthenticator = (settings: AuthSettings, options: AuthenticatorOptions) =>
   Effect.gen(function* () {
     const apiKeys = yield* ApiKeys
     const keys: Option.Option<JWTVerifyGetKey> = options.keys !== undefined
       ? Option.some(options.keys)
-      : Option.map(settings.jwksUrl, (url) =>
-        remoteJwks(url, options.jwksCooldownMs === undefined ? {} : { cooldownMs: options.jwksCooldownMs }))
+      : yield* Effect.transposeOption(Option.map(settings.jwksUrl, (url) =>
+        remoteJwks(url, options.jwksCooldownMs === undefined ? {} : { cooldownMs: options.jwksCooldownMs })))
     const jwt = Option.map(keys, (keys) =>
       makeJwtVerifier({
         keys,
@@ -43,6 +43,3 @@ export const makeAuthenticator = (settings: AuthSettings, options: Authenticator
 /** The Authenticator for explicit settings. */
 export const authenticatorLayer = (settings: AuthSettings, options: AuthenticatorOptions = {}) =>
   Layer.effect(Authenticator, makeAuthenticator(settings, options))
-
-/** The Authenticator configured from the environment (API.md "Configuration"); needs `ApiKeys`. */
-export const AuthenticatorLive = Layer.effect(Authenticator, Effect.flatMap(AuthConfig, (settings) => makeAuthenticator(settings)))

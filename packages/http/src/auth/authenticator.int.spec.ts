@@ -1,5 +1,5 @@
-import { afterEach, describe, expect, it, vi } from "@effect/vitest"
-import { Effect, Either, Layer, Option, Redacted } from "effect"
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Either, Layer, Option, Redacted, TestClock } from "effect"
 import { OrgId } from "@wa-gateway/domain"
 import { ApiKeyStoreMemory } from "@wa-gateway/adapters"
 import { startTestJwtIssuer, testJwtIssuer, type TestJwtIssuer } from "@wa-gateway/testkit"
@@ -130,47 +130,33 @@ describe("Authenticator", () => {
 })
 
 describe("Authenticator with the production JWKS cooldown", () => {
-  // Only Date is faked: jose's cache clock moves, the network stays real.
-  afterEach(() => {
-    vi.useRealTimers()
-  })
-
-  it("a key published since the last fetch is found on first use; after that refetch, the next unknown kid waits the 30 s cooldown", async () => {
-    const issuer = await startTestJwtIssuer()
-    try {
-      vi.useFakeTimers({ toFake: ["Date"], now: Date.now() })
+  // The JWKS cache reads Effect's Clock, so TestClock moves it; the network stays real.
+  it.scoped("a key published since the last fetch is found on first use; after that refetch, the next unknown kid waits the 30 s cooldown", () =>
+    Effect.gen(function* () {
+      const issuer = yield* testJwtIssuer()
       const start = Date.now()
-      const known = await issuer.mint({ org: "acme", role: "owner" })
-      const first = await issuer.addKey({ publish: false })
-      const second = await issuer.addKey({ publish: false })
-      const byFirst = await issuer.mint({ org: "acme", role: "owner", kid: first })
-      const bySecond = await issuer.mint({ org: "acme", role: "owner", kid: second })
-      const results = await Effect.runPromise(withAuthenticator(issuer, {}, Effect.gen(function* () {
-        const known1 = yield* authenticate(known)
+      yield* TestClock.setTime(start)
+      const mint = (kid?: string) => Effect.promise(() => issuer.mint({ org: "acme", role: "owner", ...(kid === undefined ? {} : { kid }) }))
+      const known = yield* mint()
+      const first = yield* Effect.promise(() => issuer.addKey({ publish: false }))
+      const second = yield* Effect.promise(() => issuer.addKey({ publish: false }))
+      const byFirst = yield* mint(first)
+      const bySecond = yield* mint(second)
+      yield* withAuthenticator(issuer, {}, Effect.gen(function* () {
+        expect(Either.isRight(yield* authenticate(known))).toBe(true)
         issuer.publishKey(first)
-        vi.setSystemTime(start + 1_000)
-        const firstUse = yield* authenticate(byFirst)
-        const fetchesAfterFirst = issuer.jwksFetches
+        yield* TestClock.setTime(start + 1_000)
+        expect(Either.getOrThrow(yield* authenticate(byFirst)).orgId).toBe("acme")
+        expect(issuer.jwksFetches).toBe(2)
         issuer.publishKey(second)
-        vi.setSystemTime(start + 30_999)
-        const early = yield* authenticate(bySecond)
-        const fetchesBeforeCooldown = issuer.jwksFetches
-        vi.setSystemTime(start + 31_001)
-        const late = yield* authenticate(bySecond)
-        return { known1, firstUse, fetchesAfterFirst, early, fetchesBeforeCooldown, late }
-      })))
-      expect(Either.isRight(results.known1)).toBe(true)
-      expect(Either.getOrThrow(results.firstUse).orgId).toBe("acme")
-      expect(results.fetchesAfterFirst).toBe(2)
-      expect(Either.isLeft(results.early)).toBe(true)
-      expect(results.fetchesBeforeCooldown).toBe(2)
-      expect(Either.getOrThrow(results.late).orgId).toBe("acme")
-      expect(issuer.jwksFetches).toBe(3)
-    } finally {
-      vi.useRealTimers()
-      await issuer.close()
-    }
-  })
+        yield* TestClock.setTime(start + 30_999)
+        expect(Either.isLeft(yield* authenticate(bySecond))).toBe(true)
+        expect(issuer.jwksFetches).toBe(2)
+        yield* TestClock.setTime(start + 31_001)
+        expect(Either.getOrThrow(yield* authenticate(bySecond)).orgId).toBe("acme")
+        expect(issuer.jwksFetches).toBe(3)
+      }))
+    }))
 
   it("an unreachable JWKS makes the token unverifiable (401), not a crash", async () => {
     const issuer = await startTestJwtIssuer()

@@ -2,9 +2,9 @@ import { Effect, Option, Redacted } from "effect"
 import { OrgId, type StoreUnavailable } from "@wa-gateway/domain"
 import { ApiKeyStore } from "@wa-gateway/adapters"
 import { ApiKeys } from "./api-keys.js"
-import { AuthConfig, type AuthSettings } from "./auth-config.js"
+import type { AuthSettings } from "./auth-config.js"
 
-export const BOOTSTRAP_ORG = OrgId.make("default")
+const BOOTSTRAP_ORG = OrgId.make("default")
 
 /**
  * First start: with no API key at all and no JWKS configured nobody could call
@@ -29,6 +29,3 @@ export const bootstrapApiKey = (
     )
     return Option.some(created.key)
   })
-
-/** `bootstrapApiKey` with the settings from the environment: what the server runs at startup. */
-export const bootstrapApiKeyFromEnv = Effect.flatMap(AuthConfig, bootstrapApiKey)

@@ -58,7 +58,15 @@ const decodeJwks = (body: unknown) => {
 export const remoteJwks = (
   url: URL,
   options: { readonly cooldownMs?: number; readonly maxAgeMs?: number } = {}
+): Effect.Effect<JWTVerifyGetKey> => Effect.clockWith((clock) => Effect.sync(() => remoteJwksOn(clock, url, options)))
+
+const remoteJwksOn = (
+  clock: Clock.Clock,
+  url: URL,
+  options: { readonly cooldownMs?: number; readonly maxAgeMs?: number }
 ): JWTVerifyGetKey => {
+  // jose calls the key function outside Effect: read the Clock the service was built with.
+  const now = () => clock.unsafeCurrentTimeMillis()
   const cooldownMs = options.cooldownMs ?? DEFAULT_JWKS_COOLDOWN_MS
   const maxAgeMs = options.maxAgeMs ?? DEFAULT_JWKS_MAX_AGE_MS
   let cached: { readonly keys: JWTVerifyGetKey; readonly fetchedAt: number } | undefined
@@ -70,19 +78,19 @@ export const remoteJwks = (
     if (!response.ok) throw new errors.JOSEError(`JWKS fetch failed with HTTP ${response.status}`)
     const jwks = decodeJwks(await response.json())
     const keys = createLocalJWKSet(jwks)
-    cached = { keys, fetchedAt: Date.now() }
+    cached = { keys, fetchedAt: now() }
     return keys
   }
   // Concurrent requests share one fetch.
   const reload = (): Promise<JWTVerifyGetKey> => (inFlight ??= load().finally(() => { inFlight = undefined }))
 
   return async (header, token) => {
-    const keys = cached === undefined || Date.now() - cached.fetchedAt > maxAgeMs ? await reload() : cached.keys
+    const keys = cached === undefined || now() - cached.fetchedAt > maxAgeMs ? await reload() : cached.keys
     try {
       return await keys(header, token)
     } catch (error) {
-      if (!(error instanceof errors.JWKSNoMatchingKey) || Date.now() - lastUnknownKidRefetch < cooldownMs) throw error
-      lastUnknownKidRefetch = Date.now()
+      if (!(error instanceof errors.JWKSNoMatchingKey) || now() - lastUnknownKidRefetch < cooldownMs) throw error
+      lastUnknownKidRefetch = now()
       return (await reload())(header, token)
     }
   }

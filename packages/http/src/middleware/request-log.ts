@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto"
 import { HttpApp, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Cause, Clock, Context, Effect, FiberRef, LogLevel } from "effect"
 import { errorHttpResponse, InternalError } from "../errors.js"
+import { RequestId } from "./request-id.js"
 
 export const REQUEST_ID_HEADER = "x-request-id"
 
@@ -36,7 +37,8 @@ export const requestLog = <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<ne
             errorHttpResponse(new InternalError({ message: "internal error", details: {} }))
           )
       ),
-      Effect.annotateLogs("requestId", requestId)
+      Effect.annotateLogs("requestId", requestId),
+      Effect.provideService(RequestId, requestId)
     )
     if (LogLevel.lessThan(LogLevel.Info, fiber.getFiberRef(FiberRef.currentMinimumLogLevel))) return handled
     return Effect.flatMap(Clock.currentTimeMillis, (started) =>

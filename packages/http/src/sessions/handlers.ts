@@ -4,6 +4,7 @@ import { Gateway, type SessionView, toSessionEventEntry, toSessionRepresentation
 import { SessionId } from "@wa-gateway/domain"
 import QRCode from "qrcode"
 import { SimulatorGatewayApi } from "../api.js"
+import { asCaller } from "../auth/command-metadata.js"
 import { CurrentPrincipal } from "../auth/principal.js"
 import { mapErrors, NotFound, invalidJson, validationErrorFromParseError } from "../errors.js"
 import { requireCapability } from "../middleware/capability.js"
@@ -53,11 +54,11 @@ export const SessionsLive = HttpApiBuilder.group(SimulatorGatewayApi, "sessions"
 
     return handlers
       .handleRaw("create", ({ request }) =>
-        Effect.gen(function* () {
+        asCaller(Effect.gen(function* () {
           const orgId = yield* authorized("create")
           const body = yield* readOptionalBody(CreateSessionRequest, request)
           return toSession(yield* mapErrors(gateway.create(orgId, { name: body.name ?? "" })))
-        }))
+        })))
       .handle("list", ({ urlParams }) =>
         Effect.gen(function* () {
           const orgId = yield* authorized("list")
@@ -80,7 +81,7 @@ export const SessionsLive = HttpApiBuilder.group(SimulatorGatewayApi, "sessions"
           return toSession(yield* mapErrors(gateway.get(orgId, sessionId)))
         }))
       .handle("qr", ({ path, request }) =>
-        Effect.gen(function* () {
+        asCaller(Effect.gen(function* () {
           const orgId = yield* authorized("qr")
           const sessionId = yield* parseSessionId(path.session)
           const challenge = yield* mapErrors(gateway.qr(orgId, sessionId))
@@ -90,25 +91,25 @@ export const SessionsLive = HttpApiBuilder.group(SimulatorGatewayApi, "sessions"
             contentType: "image/png",
             headers: { "cache-control": "no-store", "x-qr-expires-at": challenge.expiresAt.toISOString() }
           })
-        }))
+        })))
       .handle("requestPairingCode", ({ path, payload }) =>
-        Effect.gen(function* () {
+        asCaller(Effect.gen(function* () {
           const orgId = yield* authorized("requestPairingCode")
           const sessionId = yield* parseSessionId(path.session)
           return yield* mapErrors(gateway.requestPairingCode(orgId, sessionId, payload.phone))
-        }))
+        })))
       .handle("logout", ({ path }) =>
-        Effect.gen(function* () {
+        asCaller(Effect.gen(function* () {
           const orgId = yield* authorized("logout")
           const sessionId = yield* parseSessionId(path.session)
           return toSession(yield* mapErrors(gateway.logout(orgId, sessionId)))
-        }))
+        })))
       .handle("delete", ({ path }) =>
-        Effect.gen(function* () {
+        asCaller(Effect.gen(function* () {
           const orgId = yield* authorized("delete")
           const sessionId = yield* parseSessionId(path.session)
           yield* mapErrors(gateway.delete(orgId, sessionId))
-        }))
+        })))
       .handle("me", ({ path }) =>
         Effect.gen(function* () {
           const orgId = yield* authorized("me")

@@ -3,6 +3,7 @@ import { Effect } from "effect"
 import { SimulatedPhoneGateway, type SimulatedPhoneError, type SessionView } from "@wa-gateway/adapters"
 import type { InvalidPhone, OrgId, SessionId } from "@wa-gateway/domain"
 import { SimulatorGatewayApi } from "../api.js"
+import { asCaller } from "../auth/command-metadata.js"
 import { CurrentPrincipal } from "../auth/principal.js"
 import { mapErrors } from "../errors.js"
 import { requireCapability } from "../middleware/capability.js"
@@ -29,7 +30,7 @@ export const SimulatorLive = HttpApiBuilder.group(SimulatorGatewayApi, "simulato
     const act = (
       raw: string,
       f: (orgId: OrgId, sessionId: SessionId) => Effect.Effect<SessionView, SimulatedPhoneError | InvalidPhone>
-    ) => Effect.flatMap(target(raw), ({ orgId, sessionId }) => respond(f(orgId, sessionId)))
+    ) => asCaller(Effect.flatMap(target(raw), ({ orgId, sessionId }) => respond(f(orgId, sessionId))))
 
     return handlers
       .handle("scan", ({ path, payload }) =>
@@ -40,9 +41,9 @@ export const SimulatorLive = HttpApiBuilder.group(SimulatorGatewayApi, "simulato
           phone.enterCode(orgId, sessionId, { code: payload.code, pushName: payload.pushName })))
       .handle("unlink", ({ path }) => act(path.session, (orgId, sessionId) => phone.unlink(orgId, sessionId)))
       .handleRaw("dropConnection", ({ path, request }) =>
-        Effect.gen(function* () {
+        asCaller(Effect.gen(function* () {
           const { orgId, sessionId } = yield* target(path.session)
           const body = yield* readOptionalBody(DropConnectionRequest, request)
           return yield* respond(phone.dropConnection(orgId, sessionId, { reconnectAfterMs: body.reconnectAfterMs }))
-        }))
+        })))
   }))
