@@ -1,6 +1,7 @@
 import { Config, ConfigError, Effect, Either, LogLevel, Option, Schema } from "effect"
 import { DEFAULT_RESUME_CONCURRENCY, type EngineName } from "@wa-gateway/adapters"
 import { AuthConfig, type AuthSettings } from "./auth/auth-config.js"
+import { logLevelConfig } from "./log-level.js"
 import { optionalText } from "./optional-text.js"
 
 /** The environment table of spec/API.md "Configuration". */
@@ -12,6 +13,8 @@ export interface ServerConfig {
   readonly dataDir: string
   readonly engine: EngineName
   readonly logLevel: LogLevel.LogLevel
+  /** How long a SIGTERM may take before the process exits anyway (`SHUTDOWN_TIMEOUT_MS`). */
+  readonly shutdownTimeoutMs: number
   /** Paired sessions reconnected at once on boot (`WA_RESUME_CONCURRENCY`). */
   readonly resumeConcurrency: number
   readonly auth: AuthSettings
@@ -31,7 +34,11 @@ export const ServerConfig: Config.Config<ServerConfig> = Config.all({
   databaseUrl,
   dataDir: Config.nonEmptyString("DATA_DIR").pipe(Config.withDefault("./data")),
   engine: Config.literal("baileys", "simulator")("WA_ENGINE").pipe(Config.withDefault("baileys" as const)),
-  logLevel: Config.logLevel("LOG_LEVEL").pipe(Config.withDefault(LogLevel.Info)),
+  logLevel: logLevelConfig("LOG_LEVEL").pipe(Config.withDefault(LogLevel.Info)),
+  shutdownTimeoutMs: Config.integer("SHUTDOWN_TIMEOUT_MS").pipe(
+    Config.validate({ message: "must be an integer from 1000 to 600000", validation: (n) => n >= 1000 && n <= 600_000 }),
+    Config.withDefault(15_000)
+  ),
   resumeConcurrency: Config.integer("WA_RESUME_CONCURRENCY").pipe(
     Config.validate({ message: "must be an integer from 1 to 1000", validation: (n) => n >= 1 && n <= 1000 }),
     Config.withDefault(DEFAULT_RESUME_CONCURRENCY)

@@ -63,3 +63,25 @@ describe("server configuration (API.md environment table)", () => {
     }
   })
 })
+
+describe("LOG_LEVEL", () => {
+  it.each([
+    ["trace", LogLevel.Trace],
+    ["debug", LogLevel.Debug],
+    ["INFO", LogLevel.Info],
+    ["warn", LogLevel.Warning],
+    ["warning", LogLevel.Warning],
+    ["error", LogLevel.Error],
+    ["fatal", LogLevel.Fatal],
+    ["silent", LogLevel.None],
+    ["none", LogLevel.None]
+  ])("accepts %s", (name, level) => {
+    expect(Either.getOrThrow(load({ LOG_LEVEL: name })).logLevel).toBe(level)
+  })
+
+  it("refuses anything else, listing the names it accepts", () => {
+    const config = load({ LOG_LEVEL: "loud" })
+    if (Either.isRight(config)) return expect.fail("LOG_LEVEL=loud was accepted")
+    expect(config.left.message).toContain("LOG_LEVEL: must be one of trace, debug, info, warn, warning, error, fatal, silent, none")
+  })
+})

@@ -8,6 +8,7 @@ import { authenticatorLayer } from "./auth/authenticator-live.js"
 import { bootstrapApiKey } from "./auth/bootstrap.js"
 import { type InvalidConfiguration, loadServerConfig, type ServerConfig } from "./config.js"
 import { ApiLive, jsonLogging, serverLayer, SimulatorApiLive } from "./server.js"
+import { shutdownGuard } from "./shutdown-guard.js"
 
 /** API.md: `DATABASE_URL` set → PostgreSQL; unset → the embedded store (PGlite) in `DATA_DIR`. */
 export const storeOptions = (config: ServerConfig): StoreOptions =>
@@ -37,9 +38,10 @@ export const standaloneServer = (
 }
 
 /** Reads the environment, logs as JSON, serves until interrupted (SIGTERM/SIGINT under `NodeRuntime.runMain`). */
-export const runStandalone: Effect.Effect<never, InvalidConfiguration | ServeError | StoreUnavailable> = Effect.gen(
+export const runStandalone: Effect.Effect<never, InvalidConfiguration | ServeError | StoreUnavailable> = Effect.scoped(Effect.gen(
   function* () {
     const config = yield* loadServerConfig
+    yield* shutdownGuard(config.shutdownTimeoutMs)
     return yield* Layer.launch(standaloneServer(config)).pipe(Effect.provide(jsonLogging(config.logLevel)))
   }
-)
+))
