@@ -47,6 +47,12 @@ describe("evolve", () => {
     expect(state).toStrictEqual({ status: "deleted", sessionId, orgId: "acme", name: "support line" })
   })
 
+  it("folds a deleted session's erased stream (identity masked to \"\") to deleted without refusing it", () => {
+    const erased = new SessionPaired({ phoneNumber: "", waJid: "", waLid: null, pushName: null })
+    const state = fold([created, new PairingStarted({ method: "qr" }), erased, new SessionDeleted()], initialState)
+    expect(state.status).toBe("deleted")
+  })
+
   it("records a pairing stored before attempts had ids with a null attempt", () => {
     expect(fold([created, new PairingStarted({ method: "qr" })], initialState)).toMatchObject({ pairing: { attemptId: null } })
   })
