@@ -4,11 +4,18 @@ import { NodeHttpServerRequest } from "@effect/platform-node"
 import { Effect, Option } from "effect"
 
 /**
+ * Methods whose routes never read a body, and for which a fetch `Request`
+ * refuses to carry one (GET, HEAD) or refuses to exist at all (TRACE).
+ */
+const BODILESS_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD", "TRACE"])
+
+/**
  * A body sent without Content-Length (chunked) can only be judged by reading
  * it. The platform's reader destroys the socket when it passes its limit, so
  * the client would get a reset instead of a 413. Read it here instead: up to
  * `limitBytes` it is kept and handed to the routes as a buffered request;
  * beyond, the rest is drained and discarded and `None` says "too large".
+ * A bodiless method keeps its own request: its body is drained and ignored.
  */
 export const bufferChunkedBody = (
   request: HttpServerRequest.HttpServerRequest,
@@ -16,6 +23,7 @@ export const bufferChunkedBody = (
 ): Effect.Effect<Option.Option<HttpServerRequest.HttpServerRequest>> =>
   Effect.map(readUpTo(NodeHttpServerRequest.toIncomingMessage(request), limitBytes), (body) =>
     Option.map(body, (bytes) => {
+      if (BODILESS_METHODS.has(request.method)) return request
       const headers = new Headers()
       for (const [name, value] of Object.entries(request.headers)) {
         if (name !== "transfer-encoding") headers.set(name, value)

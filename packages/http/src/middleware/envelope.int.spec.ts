@@ -120,6 +120,20 @@ describe("framework errors in the envelope", () => {
     expect(wire(Session, reply).name).toBe("chunked")
   })
 
+  it.each(["GET", "HEAD"])("answers %s with a chunked body like one without: the body drained and ignored", async (method) => {
+    const headers = { "content-type": "application/json", "transfer-encoding": "chunked" }
+    const reply = await raw(method, "/healthz", headers, "{}")
+    expect(reply.status, reply.text).toBe(200)
+    if (method === "GET") expect(reply.body).toEqual({ status: "ok" })
+    const authed = await raw(method, `/api/v1/sessions/${sessionId}`, { ...headers, authorization: `Bearer ${key}` }, "{\"name\":1}")
+    expect(authed.status, authed.text).toBe(200)
+  })
+
+  it("answers TRACE with a chunked body 404 not_found (no such route), not 500", async () => {
+    const reply = await raw("TRACE", "/healthz", { "content-type": "application/json", "transfer-encoding": "chunked" }, "{}")
+    expectEnvelope(reply, 404, "not_found")
+  })
+
   it("answers a chunked body over the limit (no Content-Length) 413", async () => {
     const chunk = Buffer.alloc(16 * 1024, "a")
     const reply = await new Promise<Reply>((resolve, reject) => {
