@@ -4,10 +4,13 @@ import { NodeHttpServerRequest } from "@effect/platform-node"
 import { Effect, Option } from "effect"
 
 /**
- * Methods whose routes never read a body, and for which a fetch `Request`
- * refuses to carry one (GET, HEAD) or refuses to exist at all (TRACE).
+ * Methods whose routes never read a body: the platform decodes none for GET,
+ * HEAD and OPTIONS, and no route answers TRACE. A fetch `Request` also refuses
+ * a body on GET and HEAD, and refuses TRACE outright.
  */
-const BODILESS_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD", "TRACE"])
+const BODILESS_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD", "OPTIONS", "TRACE"])
+
+export const ignoresBody = (method: string): boolean => BODILESS_METHODS.has(method)
 
 /**
  * A body sent without Content-Length (chunked) can only be judged by reading
@@ -23,7 +26,7 @@ export const bufferChunkedBody = (
 ): Effect.Effect<Option.Option<HttpServerRequest.HttpServerRequest>> =>
   Effect.map(readUpTo(NodeHttpServerRequest.toIncomingMessage(request), limitBytes), (body) =>
     Option.map(body, (bytes) => {
-      if (BODILESS_METHODS.has(request.method)) return request
+      if (ignoresBody(request.method)) return request
       const headers = new Headers()
       for (const [name, value] of Object.entries(request.headers)) {
         if (name !== "transfer-encoding") headers.set(name, value)

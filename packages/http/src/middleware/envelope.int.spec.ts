@@ -4,6 +4,7 @@ import { ErrorResponse } from "../errors.js"
 import { Session } from "../sessions/api.js"
 import { call, expectEnvelope, type Reply, startTestServer, type TestServer, wire } from "../server.spec-helper.js"
 import { BODY_LIMIT_BYTES } from "./envelope.js"
+import { JSON_DEPTH_LIMIT } from "./json-depth.js"
 
 let server: TestServer
 let key: string
@@ -167,6 +168,40 @@ describe("framework errors in the envelope", () => {
     const headers = { "content-type": "application/json" }
     const error = expectEnvelope(await call(server, "POST", "/api/v1/sessions", { token: key, body, headers }), 400, "validation_error")
     expect(error.details).toMatchObject({ issues: [{ field: "name" }] })
+  })
+
+  it("answers JSON nested 7,000 deep 400 validation_error, not 500", async () => {
+    const body = `${"{\"name\":".repeat(7000)}"x"${"}".repeat(7000)}`
+    expect(body.length).toBeLessThan(BODY_LIMIT_BYTES)
+    for (const chunked of [false, true]) {
+      const reply = await call(server, "POST", "/api/v1/sessions", {
+        token: key,
+        body: chunked ? new Blob([body]).stream() : body,
+        headers: { "content-type": "application/json" }
+      })
+      const error = expectEnvelope(reply, 400, "validation_error")
+      expect(error.details).toEqual({ depthLimit: JSON_DEPTH_LIMIT })
+    }
+  })
+
+  it("judges depth before credentials: an unauthenticated deep body is 400 too, and one level within the limit is decoded", async () => {
+    const deep = `${"[".repeat(JSON_DEPTH_LIMIT + 1)}${"]".repeat(JSON_DEPTH_LIMIT + 1)}`
+    expectEnvelope(await call(server, "POST", "/api/v1/sessions", { body: deep, headers: { "content-type": "application/json" } }), 400, "validation_error")
+    const within = `{"name":${"[".repeat(JSON_DEPTH_LIMIT - 1)}${"]".repeat(JSON_DEPTH_LIMIT - 1)}}`
+    const error = expectEnvelope(await call(server, "POST", "/api/v1/sessions", { token: key, body: within, headers: { "content-type": "application/json" } }), 400, "validation_error")
+    expect(error.details).toMatchObject({ field: "name" })
+  })
+
+  it("bounds what an error echoes: a wide 27 KB body gets a small answer", async () => {
+    const wide = { name: Array.from({ length: 3000 }, (_, i) => `item-${i}`) }
+    const reply = await call(server, "POST", "/api/v1/sessions", { token: key, body: wide })
+    expect(JSON.stringify(wide).length).toBeGreaterThan(27_000)
+    expectEnvelope(reply, 400, "validation_error")
+    expect(reply.text.length).toBeLessThan(1_000)
+    const manyFields = Object.fromEntries(Array.from({ length: 150 }, (_, i) => [`field_${i}_${"x".repeat(300)}`, i]))
+    const many = await call(server, "POST", `/api/v1/sessions/${sessionId}:requestPairingCode`, { token: key, body: { phone: "628123456789", ...manyFields } })
+    expectEnvelope(many, 400, "validation_error")
+    expect(many.text.length).toBeLessThan(10_000)
   })
 
   it("answers unknown fields 400 naming them", async () => {

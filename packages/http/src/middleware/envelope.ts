@@ -18,7 +18,8 @@ import {
   ValidationError,
   validationErrorFromIssues
 } from "../errors.js"
-import { bufferChunkedBody } from "./chunked-body.js"
+import { bufferChunkedBody, ignoresBody } from "./chunked-body.js"
+import { JSON_DEPTH_LIMIT, nestsDeeperThan } from "./json-depth.js"
 
 /** Request bodies above this are refused with 413 (DESIGN §5). */
 export const BODY_LIMIT_BYTES = 64 * 1024
@@ -31,7 +32,7 @@ const tooLarge = () =>
 
 const internal = () => new InternalError({ message: "internal error", details: {} })
 
-const hasBody = (request: HttpServerRequest.HttpServerRequest): boolean => {
+const announcesBody = (request: HttpServerRequest.HttpServerRequest): boolean => {
   const length = request.headers["content-length"]
   return (length !== undefined && length.trim() !== "0") || request.headers["transfer-encoding"] !== undefined
 }
@@ -47,7 +48,7 @@ const refuseEarly = (request: HttpServerRequest.HttpServerRequest): Option.Optio
   if (Number.isFinite(length) && length > BODY_LIMIT_BYTES) return Option.some(tooLarge())
   const contentType = request.headers["content-type"]
   // Every body this API accepts is JSON; a missing Content-Type is read as JSON.
-  if (hasBody(request) && contentType !== undefined && !isJsonType(contentType)) {
+  if (announcesBody(request) && contentType !== undefined && !isJsonType(contentType)) {
     return Option.some(
       new ValidationError({
         message: "the request body must be JSON (Content-Type: application/json)",
@@ -61,12 +62,35 @@ const refuseEarly = (request: HttpServerRequest.HttpServerRequest): Option.Optio
 const isChunked = (request: HttpServerRequest.HttpServerRequest): boolean =>
   request.headers["content-length"] === undefined && request.headers["transfer-encoding"] !== undefined
 
-const withBufferedBody = (request: HttpServerRequest.HttpServerRequest, app: HttpApp.Default): HttpApp.Default =>
+const tooDeep = () =>
+  new ValidationError({
+    message: `the request body nests deeper than ${JSON_DEPTH_LIMIT} levels`,
+    details: { depthLimit: JSON_DEPTH_LIMIT }
+  })
+
+/**
+ * A JSON body is read (the platform keeps the text for the route) and its
+ * depth judged before any route parses and decodes it.
+ */
+const withBoundedDepth = (
+  request: HttpServerRequest.HttpServerRequest,
+  app: HttpApp.Default
+): HttpApp.Default<HttpServerError.RequestError> =>
+  !ignoresBody(request.method) && announcesBody(request)
+    ? Effect.flatMap(request.text, (text) =>
+      nestsDeeperThan(text, JSON_DEPTH_LIMIT) ? Effect.succeed(errorHttpResponse(tooDeep())) : app)
+    : app
+
+const withBufferedBody = (
+  request: HttpServerRequest.HttpServerRequest,
+  app: HttpApp.Default
+): HttpApp.Default<HttpServerError.RequestError> =>
   Effect.flatMap(bufferChunkedBody(request, BODY_LIMIT_BYTES), (buffered) =>
     Option.match(buffered, {
       onNone: () =>
         Effect.succeed(HttpServerResponse.setHeader(errorHttpResponse(tooLarge()), "connection", "close")),
-      onSome: (replacement) => Effect.provideService(app, HttpServerRequest.HttpServerRequest, replacement)
+      onSome: (replacement) =>
+        Effect.provideService(withBoundedDepth(replacement, app), HttpServerRequest.HttpServerRequest, replacement)
     }))
 
 /** A body that could not be read: too large, not JSON, or the client went away. */
@@ -109,7 +133,7 @@ export const envelope = (app: HttpApp.Default): HttpApp.Default =>
   Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
     Option.match(refuseEarly(request), {
       onSome: (error) => Effect.succeed(errorHttpResponse(error)),
-      onNone: () => isChunked(request) ? withBufferedBody(request, app) : app
+      onNone: () => isChunked(request) ? withBufferedBody(request, app) : withBoundedDepth(request, app)
     })).pipe(
       HttpIncomingMessage.withMaxBodySize(Option.some(BODY_LIMIT_BYTES)),
       Effect.catchAllCause((cause): Effect.Effect<HttpServerResponse.HttpServerResponse> =>
