@@ -6,6 +6,7 @@ import {
   HttpServerRequest,
   HttpServerResponse
 } from "@effect/platform"
+import { NodeHttpServerRequest } from "@effect/platform-node"
 import { Cause, Effect, Option } from "effect"
 import {
   type ApiError,
@@ -42,8 +43,15 @@ const isJsonType = (contentType: string): boolean => {
   return mediaType === "application/json" || (mediaType.startsWith("application/") && mediaType.endsWith("+json"))
 }
 
+/** RFC 9112 §3.2: an HTTP/1.1 request without Host is refused (the server leaves that check to us, to answer in the envelope). */
+const lacksHost = (request: HttpServerRequest.HttpServerRequest): boolean =>
+  request.headers["host"] === undefined && NodeHttpServerRequest.toIncomingMessage(request).httpVersion === "1.1"
+
 /** Refusals decided from the headers alone, before a route reads anything. */
 const refuseEarly = (request: HttpServerRequest.HttpServerRequest): Option.Option<ApiError> => {
+  if (lacksHost(request)) {
+    return Option.some(new ValidationError({ message: "an HTTP/1.1 request needs a Host header", details: {} }))
+  }
   const length = Number(request.headers["content-length"] ?? "0")
   if (Number.isFinite(length) && length > BODY_LIMIT_BYTES) return Option.some(tooLarge())
   const contentType = request.headers["content-type"]
