@@ -1,5 +1,6 @@
 import { connect } from "node:net"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { ErrorResponse } from "./errors.js"
 import { Health } from "./health/api.js"
 import { call, expectEnvelope, type LogEntry, rawExchange, startTestServer, type TestServer, wire } from "./server.spec-helper.js"
 
@@ -14,6 +15,12 @@ beforeAll(async () => {
   key = await server.apiKey("org-raw", ["read", "manage"])
 })
 afterAll(() => server.close())
+
+/** What the log says about requests since `from`: errors, and request lines with a 5xx. */
+const troubleLoggedSince = (from: number) =>
+  logs.slice(from).filter((entry) =>
+    entry.level === "ERROR" || entry.level === "FATAL" ||
+    (entry.message === "request" && Number(entry.annotations["status"]) >= 500))
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 100))
 
@@ -83,5 +90,35 @@ describe("answers Node would give outside the envelope", () => {
 
   it("keeps serving after each of them", async () => {
     expect((await call(server, "GET", "/healthz")).status).toBe(200)
+  })
+})
+
+describe("a body shorter than its Content-Length, then the client half-closes", () => {
+  const partial = (path: string) =>
+    `POST ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\nContent-Type: application/json\r\n` +
+    `Content-Length: 100\r\n\r\n{"name":`
+
+  /** The request lines logged since `from` for `path`. */
+  const requestLinesSince = (from: number, path: string) =>
+    logs.slice(from).filter((entry) => entry.message === "request" && entry.annotations["path"] === path)
+
+  it("is answered 400 in the envelope; the log says the client left (499), no error, no 500", async () => {
+    const from = logs.length
+    const reply = await rawExchange(server, partial("/api/v1/sessions"), { halfClose: true })
+    expect(reply.status).toBe(400)
+    expect(() => wire(ErrorResponse, reply)).not.toThrow()
+    await settle()
+    expect(troubleLoggedSince(from)).toEqual([])
+    // One line: the request ended (no fiber left waiting on a closed response).
+    expect(requestLinesSince(from, "/api/v1/sessions").map((entry) => entry.annotations["status"])).toEqual([499])
+  })
+
+  it("ends every such request, on any route, without an error", async () => {
+    const from = logs.length
+    const paths = ["/api/v1/sessions", "/healthz", "/no/such/route", "/simulator/v1/sessions/sess_01HZX8K3M9Q2W4E6R8T0Y2V4X6:scan"]
+    for (const path of paths) await rawExchange(server, partial(path), { halfClose: true, waitMs: 500 })
+    await settle()
+    expect(troubleLoggedSince(from)).toEqual([])
+    expect(paths.map((path) => requestLinesSince(from, path).length)).toEqual(paths.map(() => 1))
   })
 })

@@ -70,6 +70,14 @@ const refuseEarly = (request: HttpServerRequest.HttpServerRequest): Option.Optio
 const isChunked = (request: HttpServerRequest.HttpServerRequest): boolean =>
   request.headers["content-length"] === undefined && request.headers["transfer-encoding"] !== undefined
 
+/**
+ * The platform runs this middleware uninterruptibly and interrupts a request
+ * whose client left. Read here uninterruptibly, a body whose client is gone
+ * would let the request go on to answer a closed response, which the platform
+ * then waits on forever; read interruptibly, the request ends where it stands.
+ */
+const readInterruptibly = <A, E, R>(read: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> => Effect.interruptible(read)
+
 const tooDeep = () =>
   new ValidationError({
     message: `the request body nests deeper than ${JSON_DEPTH_LIMIT} levels`,
@@ -85,7 +93,7 @@ const withBoundedDepth = (
   app: HttpApp.Default
 ): HttpApp.Default<HttpServerError.RequestError> =>
   !ignoresBody(request.method) && announcesBody(request)
-    ? Effect.flatMap(request.text, (text) =>
+    ? Effect.flatMap(readInterruptibly(request.text), (text) =>
       nestsDeeperThan(text, JSON_DEPTH_LIMIT) ? Effect.succeed(errorHttpResponse(tooDeep())) : app)
     : app
 
@@ -93,7 +101,7 @@ const withBufferedBody = (
   request: HttpServerRequest.HttpServerRequest,
   app: HttpApp.Default
 ): HttpApp.Default<HttpServerError.RequestError> =>
-  Effect.flatMap(bufferChunkedBody(request, BODY_LIMIT_BYTES), (buffered) =>
+  Effect.flatMap(readInterruptibly(bufferChunkedBody(request, BODY_LIMIT_BYTES)), (buffered) =>
     Option.match(buffered, {
       onNone: () =>
         Effect.succeed(HttpServerResponse.setHeader(errorHttpResponse(tooLarge()), "connection", "close")),
@@ -146,7 +154,8 @@ export const envelope = (app: HttpApp.Default): HttpApp.Default =>
       HttpIncomingMessage.withMaxBodySize(Option.some(BODY_LIMIT_BYTES)),
       Effect.catchAllCause((cause): Effect.Effect<HttpServerResponse.HttpServerResponse> =>
         Cause.isInterruptedOnly(cause)
-          ? Effect.interrupt
+          // Kept as it is: the platform tells a client's abort from a shutdown by the interrupter.
+          ? Effect.failCause(Cause.stripFailures(cause))
           : Effect.map(toApiError(cause), errorHttpResponse)
       )
     )
