@@ -24,6 +24,11 @@ const expectClientError = (reply: Reply) => {
   expectEnvelope(reply, reply.status, wire(ErrorResponse, reply).error.code)
 }
 
+const expectClientErrorOrSuccess = (reply: Reply) => {
+  expect(reply.status, reply.text).toBeLessThan(500)
+  if (reply.status >= 400) expectClientError(reply)
+}
+
 /** A raw request, for paths fetch would normalize and bodies it would not send. */
 const raw = (method: string, path: string, headers: Record<string, string>, body?: string | Buffer): Promise<Reply> =>
   new Promise((resolve, reject) => {
@@ -191,6 +196,17 @@ describe("framework errors in the envelope", () => {
     const error = expectEnvelope(await call(server, "POST", "/api/v1/sessions", { token: key, body: within, headers: { "content-type": "application/json" } }), 400, "validation_error")
     expect(error.details).toMatchObject({ field: "name" })
   })
+
+  it("answers a JSON body the platform reads as bytes (application/*+json) instead of waiting on a consumed stream", async () => {
+    for (const path of ["/api/v1/sessions", `/simulator/v1/sessions/${sessionId}:scan`, `/api/v1/sessions/${sessionId}:requestPairingCode`]) {
+      const reply = await call(server, "POST", path, {
+        token: key,
+        body: "[[1]]",
+        headers: { "content-type": "application/vnd.api+json" }
+      })
+      expectClientErrorOrSuccess(reply)
+    }
+  }, 10_000)
 
   it("bounds what an error echoes: a wide 27 KB body gets a small answer", async () => {
     const wide = { name: Array.from({ length: 3000 }, (_, i) => `item-${i}`) }

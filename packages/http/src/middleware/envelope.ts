@@ -19,7 +19,7 @@ import {
   ValidationError,
   validationErrorFromIssues
 } from "../errors.js"
-import { bufferChunkedBody, ignoresBody } from "./chunked-body.js"
+import { ignoresBody, readBody, withBody } from "./buffered-body.js"
 import { JSON_DEPTH_LIMIT, nestsDeeperThan } from "./json-depth.js"
 
 /** Request bodies above this are refused with 413 (DESIGN §5). */
@@ -85,28 +85,28 @@ const tooDeep = () =>
   })
 
 /**
- * A JSON body is read (the platform keeps the text for the route) and its
- * depth judged before any route parses and decodes it.
+ * Bodies are read here, whole, before any route: a chunked one is judged by
+ * its size (a body without Content-Length can only be measured by reading
+ * it), and a JSON one by its depth before anything parses and decodes it. A
+ * bodiless method's chunked body is drained within the limit and ignored.
  */
-const withBoundedDepth = (
-  request: HttpServerRequest.HttpServerRequest,
-  app: HttpApp.Default
-): HttpApp.Default<HttpServerError.RequestError> =>
-  !ignoresBody(request.method) && announcesBody(request)
-    ? Effect.flatMap(readInterruptibly(request.text), (text) =>
-      nestsDeeperThan(text, JSON_DEPTH_LIMIT) ? Effect.succeed(errorHttpResponse(tooDeep())) : app)
-    : app
+const readsBodyFirst = (request: HttpServerRequest.HttpServerRequest): boolean =>
+  isChunked(request) || (announcesBody(request) && !ignoresBody(request.method))
 
 const withBufferedBody = (
   request: HttpServerRequest.HttpServerRequest,
   app: HttpApp.Default
 ): HttpApp.Default<HttpServerError.RequestError> =>
-  Effect.flatMap(readInterruptibly(bufferChunkedBody(request, BODY_LIMIT_BYTES)), (buffered) =>
-    Option.match(buffered, {
+  Effect.flatMap(readInterruptibly(readBody(request, BODY_LIMIT_BYTES)), (body) =>
+    Option.match(body, {
       onNone: () =>
         Effect.succeed(HttpServerResponse.setHeader(errorHttpResponse(tooLarge()), "connection", "close")),
-      onSome: (replacement) =>
-        Effect.provideService(withBoundedDepth(replacement, app), HttpServerRequest.HttpServerRequest, replacement)
+      onSome: (bytes) =>
+        ignoresBody(request.method)
+          ? app
+          : nestsDeeperThan(bytes.toString("utf8"), JSON_DEPTH_LIMIT)
+          ? Effect.succeed(errorHttpResponse(tooDeep()))
+          : Effect.provideService(app, HttpServerRequest.HttpServerRequest, withBody(request, bytes))
     }))
 
 /** A body that could not be read: too large, not JSON, or the client went away. */
@@ -149,7 +149,7 @@ export const envelope = (app: HttpApp.Default): HttpApp.Default =>
   Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
     Option.match(refuseEarly(request), {
       onSome: (error) => Effect.succeed(errorHttpResponse(error)),
-      onNone: () => isChunked(request) ? withBufferedBody(request, app) : withBoundedDepth(request, app)
+      onNone: () => readsBodyFirst(request) ? withBufferedBody(request, app) : app
     })).pipe(
       HttpIncomingMessage.withMaxBodySize(Option.some(BODY_LIMIT_BYTES)),
       Effect.catchAllCause((cause): Effect.Effect<HttpServerResponse.HttpServerResponse> =>
