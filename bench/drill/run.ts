@@ -30,7 +30,7 @@ const plan = quick
     outage: { writers: 40, beforeStopMs: 2_000, outageMs: 5_000, afterStartMs: 2_000, recoveryLimitMs: 2_000 },
     fuzz: { requests: 2_000, concurrency: 8, seed },
     slow: { connections: 200, holdMs: 5_000, probeEveryMs: 100, latencyLimitMs: 50 },
-    soak: { durationMs: 60_000, sampleEveryMs: 10_000, lifecycleClients: 4, heapSlopeLimitMbPerMin: 2, seed }
+    soak: { durationMs: 60_000, sampleEveryMs: 10_000, lifecycleClients: 4, warmUpMs: 20_000, heapSlopeLimitMbPerMin: 5, seed }
   }
   : {
     deadlineMs: 25 * 60_000,
@@ -38,7 +38,7 @@ const plan = quick
     outage: { writers: 40, beforeStopMs: 3_000, outageMs: 10_000, afterStartMs: 3_000, recoveryLimitMs: 2_000 },
     fuzz: { requests: 10_000, concurrency: 8, seed },
     slow: { connections: 200, holdMs: 10_000, probeEveryMs: 100, latencyLimitMs: 50 },
-    soak: { durationMs: 10 * 60_000, sampleEveryMs: 10_000, lifecycleClients: 4, heapSlopeLimitMbPerMin: 2, seed }
+    soak: { durationMs: 10 * 60_000, sampleEveryMs: 10_000, lifecycleClients: 4, warmUpMs: 60_000, heapSlopeLimitMbPerMin: 1, seed }
   }
 
 const resultsDir = fileURLToPath(new URL("../results", import.meta.url))
@@ -98,7 +98,7 @@ const main = async (): Promise<number> => {
   // The generated requests may delete their target; the probes read one of their own.
   const fuzzTarget = await pairedSession(server.baseUrl, token)
   const probeTarget = await pairedSession(server.baseUrl, token)
-  const cleanShutdowns: Array<boolean> = []
+  const shutdowns: Array<{ readonly when: string; readonly clean: boolean }> = []
 
   const steps: ReadonlyArray<[string, () => Promise<StepResult>]> = [
     ["kill -9", () => killAndRestart(context, plan.kill)],
@@ -109,7 +109,7 @@ const main = async (): Promise<number> => {
     ["slow connections", () => slowConnections(context, probeTarget, plan.slow)],
     ["soak", async () => {
       // A fresh process (SIGTERM, then start): the soak's heap is the soak's own, not what earlier steps left.
-      cleanShutdowns.push(await context.server.stop())
+      shutdowns.push({ when: "before the soak", clean: await context.server.stop() })
       await context.server.start()
       return soak(context, { read: probeTarget, malformed: fuzzTarget }, plan.soak)
     }]
@@ -124,19 +124,19 @@ const main = async (): Promise<number> => {
       break
     }
   }
-  cleanShutdowns.push(await server.stop())
-  const cleanShutdown = cleanShutdowns.every((clean) => clean)
+  shutdowns.push({ when: "at the end", clean: await server.stop() })
+  const cleanShutdown = shutdowns.every((shutdown) => shutdown.clean)
   const unexpectedExits = server.unexpectedExits()
   mkdirSync(resultsDir, { recursive: true })
   copyFileSync(server.logFile, join(resultsDir, `${name}-gateway.log`))
 
   const ok = results.length === steps.length && results.every((r) => r.ok) && cleanShutdown && unexpectedExits.length === 0
   printTable(`Reliability drill${quick ? " (--quick)" : ""}: ${ok ? "passed" : "FAILED"}`, results)
-  console.log(`- SIGTERM (before the soak and at the end): ${cleanShutdown ? "drained and exited 0" : "did NOT exit cleanly"}`)
+  for (const { when, clean } of shutdowns) console.log(`- SIGTERM ${when}: ${clean ? "drained and exited 0" : "did NOT exit cleanly"}`)
   if (unexpectedExits.length > 0) console.log(`- the gateway ${unexpectedExits.join("; ")} without being told to`)
   const totalMs = performance.now() - started
   console.log(`- total ${(totalMs / 1000).toFixed(1)} s`)
-  const file = writeResults(name, { ok, quick, seed, plan, totalMs, cleanShutdown, unexpectedExits }, results)
+  const file = writeResults(name, { ok, quick, seed, plan, totalMs, shutdowns, unexpectedExits }, results)
   console.log(`\nresults: ${file}; the gateway's log beside it`)
   return ok ? 0 : 1
 }

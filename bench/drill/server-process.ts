@@ -22,7 +22,7 @@ export interface ServerProcess {
   readonly unexpectedExits: () => ReadonlyArray<string>
   readonly start: () => Promise<number>
   readonly kill9: () => Promise<void>
-  /** SIGTERM, then SIGKILL after 15 s; whether it exited by itself, with code 0. */
+  /** SIGTERM, then SIGKILL after 20 s; whether it exited by itself, with code 0. */
   readonly stop: () => Promise<boolean>
   /** SIGKILL without waiting: for cleanup on the way out. */
   readonly forceKill: () => void
@@ -66,7 +66,8 @@ export const serverProcess = (options: { readonly port: number; readonly databas
         WA_ENGINE: "simulator",
         HOST: "127.0.0.1",
         PORT: String(options.port),
-        LOG_LEVEL: "warn"
+        // Warnings and errors only (the ERROR check reads them); DRILL_LOG_LEVEL=info to see every request.
+        LOG_LEVEL: process.env["DRILL_LOG_LEVEL"] ?? "warn"
       },
       stdio: ["ignore", log, log, "ipc"]
     })
@@ -108,7 +109,8 @@ export const serverProcess = (options: { readonly port: number; readonly databas
     if (current === undefined || !alive()) return false
     expectedExit = true
     current.kill("SIGTERM")
-    if (await waitExit(current, 15_000)) return current.exitCode === 0
+    // Longer than the server's own bound on a drain (SHUTDOWN_TIMEOUT_MS, 15 s by default).
+    if (await waitExit(current, 20_000)) return current.exitCode === 0
     current.kill("SIGKILL")
     await waitExit(current, 5_000)
     return false
