@@ -37,10 +37,17 @@ export const envelopeCode = (body: unknown): string | undefined =>
     : undefined
 
 export interface Answer {
-  /** 0: no answer (connection refused, reset, timed out). */
+  /** 0: no answer (connection refused, reset, timed out; `failure` says which). */
   readonly status: number
   readonly body: unknown
   readonly ms: number
+  readonly failure?: string
+}
+
+const failureOf = (error: unknown): string => {
+  const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error
+  if (cause instanceof Error) return "code" in cause && typeof cause.code === "string" ? `${cause.name} ${cause.code}` : `${cause.name}: ${cause.message}`
+  return String(cause)
 }
 
 /** One API call with a bound on its time; a transport failure is status 0, never a throw. */
@@ -69,8 +76,8 @@ export const callApi = async (
       body = text
     }
     return { status: response.status, body, ms: performance.now() - started }
-  } catch {
-    return { status: 0, body: undefined, ms: performance.now() - started }
+  } catch (error) {
+    return { status: 0, body: undefined, ms: performance.now() - started, failure: failureOf(error) }
   }
 }
 

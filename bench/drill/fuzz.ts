@@ -5,7 +5,7 @@ import { seriousLines } from "./client-errors-in-log.js"
 import { malformedRequestArb } from "./malformed-requests.js"
 import { rawExchange } from "./raw-socket.js"
 import { type DrillContext, type StepResult } from "./step.js"
-import { count, emptyTally, note } from "./tally.js"
+import { count, emptyTally } from "./tally.js"
 
 export interface FuzzPlan {
   readonly requests: number
@@ -29,8 +29,7 @@ export const fuzz = async (context: DrillContext, sessionId: string, plan: FuzzP
         const request = requests[next++]!
         const answer = await rawExchange(context.port, request.bytes, { waitMs: 10_000 })
         const what = `${request.method} ${request.path.slice(0, 120)}`
-        if (answer.silent) note(tally, `${what} → no answer (${request.bytes.length} bytes sent)`)
-        count(tally, answer, what, { bodiless: request.method === "HEAD" })
+        count(tally, answer, `${what} (${request.bytes.length} bytes sent)`, { bodiless: request.method === "HEAD" })
       }
     }))
     if (!server.alive()) break

@@ -66,7 +66,8 @@ export const soak = async (
       for (const request of fc.sample(arbitrary, { numRuns: 100, seed: plan.seed + batch })) {
         if (!going) break
         const answer = await rawExchange(context.port, request.bytes, { waitMs: 10_000 })
-        count(malformedTally, answer, `${request.method} ${request.path.slice(0, 120)}`, { bodiless: request.method === "HEAD" })
+        const what = `${request.method} ${request.path.slice(0, 120)} (${JSON.stringify(request.bytes.subarray(0, 400).toString("latin1"))})`
+        count(malformedTally, answer, what, { bodiless: request.method === "HEAD" })
         await sleep(10)
       }
     }

@@ -36,12 +36,18 @@ export const note = (tally: Tally, example: string): void => {
 }
 
 /** Counts one answer; `what` names the request in an example. */
-export const count = (tally: Tally, answer: Pick<Answer, "status" | "body">, what: string, options: { readonly bodiless?: boolean } = {}): void => {
+export const count = (
+  tally: Tally,
+  answer: Pick<Answer, "status" | "body"> & { readonly failure?: string },
+  what: string,
+  options: { readonly bodiless?: boolean } = {}
+): void => {
   tally.requests++
   const status = answer.status
   tally.statuses[String(status)] = (tally.statuses[String(status)] ?? 0) + 1
   if (status === 0) {
     tally.unanswered++
+    note(tally, `${what} → no answer${answer.failure === undefined ? "" : ` (${answer.failure})`}`)
     return
   }
   if (status >= 200 && status < 300) tally.acknowledged++
