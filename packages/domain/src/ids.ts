@@ -1,4 +1,5 @@
 import { Effect, Random, Clock, Schema } from "effect"
+import { isStorableText } from "./storable-text.js"
 
 /** Crockford base32, the ULID alphabet (no I, L, O, U). */
 const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -10,9 +11,11 @@ export const SessionId = Schema.String.pipe(
 )
 export type SessionId = typeof SessionId.Type
 
+/** Stored in every row of the org, so it is storable text (no NUL, no lone surrogate). */
 export const OrgId = Schema.String.pipe(
   Schema.minLength(1),
   Schema.maxLength(200),
+  Schema.filter(isStorableText, { message: () => "must not contain NUL characters or unpaired surrogates" }),
   Schema.brand("OrgId"),
   Schema.annotations({ identifier: "OrgId" })
 )

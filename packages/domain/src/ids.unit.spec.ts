@@ -191,6 +191,12 @@ describe("OrgId", () => {
     expect(OrgId.make("a".repeat(200))).toBe("a".repeat(200))
     expect(() => OrgId.make("a".repeat(201))).toThrow()
   })
+
+  it("is storable text: no NUL, no lone surrogate (it is in every row of the org)", () => {
+    expect(() => OrgId.make("acme\u0000")).toThrow()
+    expect(() => OrgId.make("acme\ud800")).toThrow()
+    expect(OrgId.make("acme 😀")).toBe("acme 😀")
+  })
 })
 
 describe("PhoneNumber", () => {

@@ -150,12 +150,29 @@ interface Issue {
   readonly message: string
 }
 
+/** An error names at most this many issues… */
+export const ISSUES_LISTED = 10
+/** …and quotes at most this many characters of each field path and message (they echo the input). */
+export const ISSUE_TEXT_LIMIT = 200
+
+/** At most `limit` UTF-16 units, never ending in half a surrogate pair. */
+const clipped = (text: string, limit: number): string => {
+  if (text.length <= limit) return text
+  const cut = text.slice(0, limit - 1)
+  const last = cut.charCodeAt(cut.length - 1)
+  return `${last >= 0xd800 && last <= 0xdbff ? cut.slice(0, -1) : cut}…`
+}
+
 /**
  * `details.issues` names each failing field by its path (`phone`, `pageSize`, `name`);
  * `details.field` is the first of them, the same shape as a domain-level rejection of a field.
+ * Both are bounded: a schema's message quotes the value it refused, which may be most of the body.
  */
 export const validationErrorFromIssues = (issues: ReadonlyArray<Issue>): ValidationError => {
-  const listed = issues.map((issue) => ({ field: issue.path.map(String).join("."), message: issue.message }))
+  const listed = issues.slice(0, ISSUES_LISTED).map((issue) => ({
+    field: clipped(issue.path.map(String).join("."), ISSUE_TEXT_LIMIT),
+    message: clipped(issue.message, ISSUE_TEXT_LIMIT)
+  }))
   const first = listed[0]
   if (first === undefined) return new ValidationError({ message: "invalid request", details: { issues: listed } })
   const message = first.field === "" ? `invalid request: ${first.message}` : `invalid request: ${first.field}: ${first.message}`

@@ -1,3 +1,4 @@
+import { connect } from "node:net"
 import { Cause, Context, Effect, Exit, HashMap, Layer, LogLevel, Logger, Option, Redacted, Schema, Scope } from "effect"
 import {
   type EngineName,
@@ -184,4 +185,56 @@ export const expectEnvelope = (reply: Reply, status: number, code: ErrorCode): E
   const { error } = wire(ErrorResponse, reply)
   if (error.code !== code) throw new Error(`expected ${code}, got ${reply.text}`)
   return error
+}
+
+/**
+ * Bytes written as they are to a fresh connection (for what fetch would never
+ * send: no Host, CONNECT, a body shorter than its Content-Length), then, with
+ * `halfClose`, the client's side closed. The reply is the server's final
+ * answer (after any `100 Continue`), read when the server closes or after
+ * `waitMs`; status 0 when none came.
+ */
+export const rawExchange = (
+  server: TestServer,
+  bytes: string,
+  options: { readonly halfClose?: boolean; readonly waitMs?: number } = {}
+): Promise<Reply> =>
+  new Promise((resolve) => {
+    const url = new URL(server.baseUrl)
+    const socket = connect(Number(url.port), url.hostname)
+    const chunks: Array<Buffer> = []
+    const done = () => {
+      clearTimeout(timer)
+      socket.destroy()
+      resolve(parseRawReply(Buffer.concat(chunks).toString("utf8")))
+    }
+    const timer = setTimeout(done, options.waitMs ?? 2_000)
+    socket.on("data", (chunk: Buffer) => chunks.push(chunk))
+    socket.on("close", done)
+    socket.on("error", () => undefined)
+    socket.write(bytes, () => {
+      if (options.halfClose === true) socket.end()
+    })
+  })
+
+const parseRawReply = (raw: string): Reply => {
+  const heads = [...raw.matchAll(/HTTP\/1\.[01] (\d{3})[^\r\n]*\r\n/g)].filter((match) => match[1] !== "100")
+  const last = heads.at(-1)
+  const headers = new Headers()
+  if (last === undefined) return { status: 0, headers, body: undefined, text: "" }
+  const rest = raw.slice((last.index ?? 0) + last[0].length)
+  const split = rest.indexOf("\r\n\r\n")
+  for (const line of (split === -1 ? rest : rest.slice(0, split)).split("\r\n")) {
+    const colon = line.indexOf(":")
+    if (colon > 0) headers.append(line.slice(0, colon).trim(), line.slice(colon + 1).trim())
+  }
+  const length = headers.get("content-length")
+  const text = split === -1 ? "" : rest.slice(split + 4, length === null ? undefined : split + 4 + Number(length))
+  let body: unknown = undefined
+  try {
+    body = text === "" ? undefined : JSON.parse(text)
+  } catch {
+    body = undefined
+  }
+  return { status: Number(last[1]), headers, body, text }
 }

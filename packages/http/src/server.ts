@@ -1,4 +1,5 @@
-import { createServer, type Server } from "node:http"
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
+import type { Duplex } from "node:stream"
 import { type HttpApi, HttpApiBuilder, HttpApiScalar, HttpMiddleware, HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import type { ServeError } from "@effect/platform/HttpServerError"
@@ -6,7 +7,7 @@ import { Effect, Layer, type LogLevel, Logger } from "effect"
 import type { Gateway, SimulatedPhoneGateway } from "@wa-gateway/adapters"
 import { GatewayApi, SimulatorGatewayApi } from "./api.js"
 import type { Authenticator } from "./auth/authenticator.js"
-import { toErrorResponse, ValidationError } from "./errors.js"
+import { type ApiError, NotFound, toErrorResponse, ValidationError } from "./errors.js"
 import { HealthLive } from "./health/handlers.js"
 import { Authentication } from "./middleware/authentication.js"
 import { envelope } from "./middleware/envelope.js"
@@ -14,21 +15,67 @@ import { requestLog } from "./middleware/request-log.js"
 import { SessionsLive } from "./sessions/handlers.js"
 import { SimulatorLive } from "./simulator/handlers.js"
 
+/** A whole HTTP/1.1 answer in the envelope, for the hooks below the app, which then closes the connection. */
+const rawAnswer = (status: number, reason: string, error: ApiError): string => {
+  const body = JSON.stringify(toErrorResponse(error))
+  return `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\nconnection: close\r\n` +
+    `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
+}
+
+const malformedRequest = rawAnswer(
+  400,
+  "Bad Request",
+  new ValidationError({ message: "malformed HTTP request, or request line or headers too large", details: {} })
+)
+
+const connectRefused = rawAnswer(404, "Not Found", new NotFound({ message: "route not found", details: { method: "CONNECT" } }))
+
+const unsupportedExpectation = JSON.stringify(toErrorResponse(
+  new ValidationError({ message: "the Expect header is not supported (only 100-continue is)", details: {} })
+))
+
 /**
- * Requests Node's parser refuses (request line or headers too large, bad
- * syntax) never reach the app; answer them in the envelope too.
+ * Node answers some requests itself, with an empty body or none at all; each
+ * of them is answered in the envelope here instead:
+ * - what its parser refuses (bad syntax, request line or headers too large);
+ * - an `Expect` other than 100-continue (Node: 417, empty; here 400
+ *   validation_error, the contract's code for a malformed request);
+ * - `CONNECT` (Node: the socket closed without a word; here 404 not_found like
+ *   any method no route takes);
+ * - an HTTP/1.1 request without `Host` (Node: 400, empty): Node's check is off
+ *   and the envelope middleware makes it (`refuseEarly`).
+ * And a client's reset of a socket Node handed over must not end the process.
  */
 const createEnvelopedServer = (): Server => {
-  const server = createServer()
-  const body = JSON.stringify(
-    toErrorResponse(new ValidationError({ message: "malformed HTTP request, or request line or headers too large", details: {} }))
-  )
+  const server = createServer({ requireHostHeader: false })
+  // The last response of each connection: while it is half written, a second
+  // answer on the same socket would corrupt it (Node's own rule).
+  const lastResponse = new WeakMap<Duplex, ServerResponse>()
+  server.on("request", (request: IncomingMessage, response: ServerResponse) => lastResponse.set(request.socket, response))
+  const midResponse = (socket: Duplex): boolean => {
+    const response = lastResponse.get(socket)
+    return response !== undefined && response.headersSent && !response.writableEnded
+  }
   server.on("clientError", (_error, socket) => {
-    if (!socket.writable) return socket.destroy()
-    socket.end(
-      "HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\nconnection: close\r\n" +
-        `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
-    )
+    if (!socket.writable || midResponse(socket)) return socket.destroy()
+    socket.end(malformedRequest)
+  })
+  server.on("checkExpectation", (_request: IncomingMessage, response: ServerResponse) => {
+    response.writeHead(400, {
+      "content-type": "application/json",
+      "content-length": Buffer.byteLength(unsupportedExpectation),
+      connection: "close"
+    })
+    response.end(unsupportedExpectation)
+  })
+  // Node stops watching the socket of a CONNECT or an upgrade (any request
+  // with `Connection: upgrade`, which the platform then answers itself): a
+  // client's reset there would be an uncaught error that ends the process.
+  const closeOnError = (socket: Duplex) => socket.on("error", () => socket.destroy())
+  server.on("upgrade", (_request: IncomingMessage, socket: Duplex) => closeOnError(socket))
+  server.on("connect", (_request: IncomingMessage, socket: Duplex) => {
+    closeOnError(socket)
+    socket.end(connectRefused)
   })
   return server
 }

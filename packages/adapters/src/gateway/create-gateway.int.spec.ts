@@ -41,4 +41,23 @@ describe("createGateway on PGlite", () => {
       await second.close()
     }
   })
+
+  it("refuses input the store cannot keep with validation_error, never unavailable", async () => {
+    const gateway = await createGateway({ engine: "simulator", dataDir, seed: 9 })
+    try {
+      const invalid = { name: "GatewayOperationError", code: "validation_error" }
+      await expect(gateway.create({ name: "a\u0000b" })).rejects.toMatchObject(invalid)
+      await expect(gateway.create({ name: "\ud800" })).rejects.toMatchObject(invalid)
+      await expect(gateway.forOrg("acme\u0000").create({ name: "x" })).rejects.toMatchObject(invalid)
+      const { sessionId } = await gateway.create({ name: "pairing" })
+      for (const createdAt of [new Date(Number.NaN), new Date(-8.64e15)]) {
+        await expect(gateway.list({ after: { createdAt, sessionId } })).rejects.toMatchObject(invalid)
+      }
+      await gateway.startPairing(sessionId)
+      await expect(gateway.phone.scan(sessionId, { phoneNumber: "628123456789", pushName: "a\u0000b" })).rejects.toMatchObject(invalid)
+      expect((await gateway.get(sessionId)).status).toBe("pairing")
+    } finally {
+      await gateway.close()
+    }
+  })
 })

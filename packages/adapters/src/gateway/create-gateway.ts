@@ -1,5 +1,5 @@
 import { type Context, Effect, Exit, Layer, Logger, LogLevel, ManagedRuntime, Option, Schema } from "effect"
-import { OrgId, SessionId, type StoreUnavailable } from "@wa-gateway/domain"
+import { OrgId, SessionId, StorableDate, StorableText, type StoreUnavailable } from "@wa-gateway/domain"
 import type { GatewayFailure } from "./error-table.js"
 import { Gateway, type PairingCode, type QrChallenge } from "./gateway.js"
 import { GatewayOperationError, toGatewayOperationError } from "./gateway-operation-error.js"
@@ -87,8 +87,8 @@ type Failure = GatewayFailure | GatewayOperationError
 
 const invalid = (message: string) => Effect.fail(new GatewayOperationError("validation_error", "InvalidInput", message))
 
-/** At most 100 characters, counted in code points as over HTTP. */
-const Text100 = Schema.String.pipe(Schema.filter((text) => [...text].length <= 100))
+/** At most 100 characters, counted in code points as over HTTP, that the store can keep (no NUL, no lone surrogate). */
+const Text100 = StorableText.pipe(Schema.filter((text) => [...text].length <= 100))
 
 /** API.md: `name?: string ≤ 100 chars`; plain JS callers may pass anything. */
 const CreateInput = Schema.UndefinedOr(Schema.Struct({ name: Schema.optional(Text100) }))
@@ -98,7 +98,13 @@ const checked = <A, I>(schema: Schema.Schema<A, I>, input: unknown, message: str
   Schema.decodeUnknown(schema)(input).pipe(Effect.orElse(() => invalid(message)))
 
 const createInputOf = (input: unknown): Effect.Effect<{ readonly name: string }, GatewayOperationError> =>
-  Effect.map(checked(CreateInput, input, "name must be a string of at most 100 characters"), (decoded) => ({ name: decoded?.name ?? "" }))
+  Effect.map(
+    checked(CreateInput, input, "name must be a string of at most 100 characters, without NUL or unpaired surrogates"),
+    (decoded) => ({ name: decoded?.name ?? "" })
+  )
+
+/** A cursor from a plain JS caller: its date must be one the store can compare against. */
+const CursorInput = Schema.Struct({ createdAt: StorableDate, sessionId: SessionId })
 
 const PushName = Schema.optionalWith(Text100, { exact: true })
 const ScanInput = Schema.Struct({ phoneNumber: Schema.String, pushName: PushName })
@@ -154,7 +160,7 @@ export const createGateway = async (options: CreateGatewayOptions): Promise<Embe
   const forOrg = (orgText: string): OrgGateway => {
     const org = Schema.decodeUnknownOption(OrgId)(orgText)
     const withOrg = <A>(f: (orgId: OrgId) => Effect.Effect<A, Failure, GatewayServices>): Effect.Effect<A, Failure, GatewayServices> =>
-      Option.match(org, { onNone: () => invalid("orgId must be 1–200 characters"), onSome: f })
+      Option.match(org, { onNone: () => invalid("orgId must be 1–200 characters, without NUL or unpaired surrogates"), onSome: f })
     const onSession = <A>(
       sessionText: string,
       f: (gateway: Context.Tag.Service<Gateway>, orgId: OrgId, sessionId: SessionId) => Effect.Effect<A, Failure, GatewayServices>
@@ -193,9 +199,7 @@ export const createGateway = async (options: CreateGatewayOptions): Promise<Embe
               return yield* invalid("pageSize must be an integer from 1 to 100")
             }
             const after = page?.after ?? null
-            const cursor = after === null
-              ? null
-              : { createdAt: after.createdAt, sessionId: yield* sessionIdOf(after.sessionId).pipe(Effect.orElse(() => invalid("not a cursor of this gateway"))) }
+            const cursor = after === null ? null : yield* checked(CursorInput, after, "not a cursor of this gateway")
             const result = yield* (yield* Gateway).list(orgId, { pageSize, after: cursor })
             const last = result.sessions.at(-1)
             return {

@@ -16,6 +16,7 @@ import {
   StartCodePairing,
   StartQrPairing,
   WaIdentity,
+  isStorableDate,
   PairingStarted,
   PhoneNumber
 } from "@wa-gateway/domain"
@@ -159,4 +160,24 @@ describe("EventStore on PostgreSQL, across connections", () => {
       const afterCommit = yield* store.readAll(earlyPosition - 1n, 100)
       expect(afterCommit.map((e) => [e.streamId, e.position])).toEqual([[early, earlyPosition], [late, committed.lastPosition]])
     }), { timeout: 60_000 })
+})
+
+describe("EventStore on PostgreSQL, at the edges of what it can store", () => {
+  it.scopedLive("takes a page cursor at either end of StorableDate, and refuses the instant before the first", () =>
+    Effect.gen(function* () {
+      const schema = yield* freshSchema
+      const context = yield* Layer.build(EventStoreSql.pipe(Layer.provide(SqlDatabase.postgres({ url: databaseUrl, schema, poolSize: 1 }))))
+      const store = Context.get(context, EventStore)
+      const orgId = newOrg()
+      const page = (createdAt: Date) => store.listSessions({ orgId, pageSize: 1, after: { createdAt, sessionId: randomSessionId() } })
+      const earliest = new Date("-004713-11-24T00:00:00.000Z")
+      const latest = new Date(8.64e15)
+      expect([isStorableDate(earliest), isStorableDate(latest)]).toEqual([true, true])
+      expect((yield* page(earliest)).sessions).toEqual([])
+      expect((yield* page(latest)).sessions).toEqual([])
+      // Why the rule is at the boundary: the store reports this as if it were down.
+      const before = new Date(earliest.getTime() - 1)
+      expect(isStorableDate(before)).toBe(false)
+      expect((yield* Effect.flip(page(before)))._tag).toBe("StoreUnavailable")
+    }))
 })

@@ -3,12 +3,12 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { EventStore } from "@wa-gateway/domain"
-import { Cause, Context, Effect, Exit, Layer } from "effect"
+import { Cause, Context, Effect, Exit, Fiber, Layer, Option } from "effect"
 import { sql } from "kysely"
 import { appendRequest, created, newOrg } from "./event-store.contract.spec-helper.js"
 import { EventStoreSql } from "./event-store-sql.js"
 import { migrationNames } from "./migrations.js"
-import { SqlDatabase } from "./sql-database.js"
+import { query, SqlDatabase } from "./sql-database.js"
 import { databaseUrl, freshSchema, randomSessionId, randomSuffix, withClient } from "./test-database.spec-helper.js"
 
 const databaseIn = (schema: string, url = databaseUrl) =>
@@ -66,6 +66,48 @@ describe("SqlDatabase on PostgreSQL", () => {
       const read = yield* Effect.flip(store.readStream(id))
       expect(read).toMatchObject({ _tag: "StoreUnavailable", message: "the event store is unavailable" })
     }))
+})
+
+describe("SqlDatabase on PostgreSQL when the server ends busy connections", () => {
+  // What `pg_ctl stop -m fast` does to every backend, here only to this pool's:
+  // each is terminated while a query runs on a checked-out client.
+  it.scopedLive("fails the queries in flight with StoreUnavailable, stays up, and reconnects for the next query", () =>
+    Effect.gen(function* () {
+      // An unhandled `error` event of a pg client would end a server process.
+      const uncaught: Array<unknown> = []
+      const record = (error: unknown) => uncaught.push(error)
+      yield* Effect.acquireRelease(
+        Effect.sync(() => process.on("uncaughtExceptionMonitor", record)),
+        () => Effect.sync(() => process.off("uncaughtExceptionMonitor", record))
+      )
+      const schema = yield* freshSchema
+      const { db } = yield* databaseIn(schema)
+      const marker = `busy_${randomSuffix()}`
+      const slow = Effect.exit(query(() => sql.raw(`select pg_sleep(2), '${marker}'`).execute(db)))
+      // Twice the pool's two connections: two queries run, two wait for a client.
+      const inFlight = yield* Effect.fork(Effect.all([slow, slow, slow, slow], { concurrency: "unbounded" }))
+      const terminated = yield* withClient(async (c) => {
+        for (let attempt = 0; attempt < 100; attempt++) {
+          const result = await c.query<{ ended: boolean }>(
+            "select pg_terminate_backend(pid) as ended from pg_stat_activity where query like $1 and pid <> pg_backend_pid()",
+            [`%'${marker}'%`]
+          )
+          if (result.rows.length > 0) return result.rows.length
+          await new Promise((resolve) => setTimeout(resolve, 50))
+        }
+        return 0
+      })
+      expect(terminated).toBeGreaterThan(0)
+      const exits = yield* Fiber.join(inFlight)
+      const failed = exits.filter(Exit.isFailure)
+      expect(failed.length).toBeGreaterThan(0)
+      for (const exit of failed) {
+        expect(Cause.failureOption(exit.cause)).toEqual(Option.some(expect.objectContaining({ _tag: "StoreUnavailable" })))
+      }
+      const after = yield* query(() => sql<{ one: number }>`select 1 as one`.execute(db))
+      expect(after.rows).toEqual([{ one: 1 }])
+      expect(uncaught).toEqual([])
+    }), { timeout: 30_000 })
 })
 
 describe("SqlDatabase on PGlite", () => {

@@ -38,9 +38,14 @@ export class SqlDatabase extends Context.Tag("wa-gateway/SqlDatabase")<SqlDataba
         connectionTimeoutMillis: 5_000,
         ...(options.schema === undefined ? {} : { options: `-c search_path=${checkedSchema(options.schema)}` })
       })
-      // An idle client dies when PostgreSQL restarts; without a listener pg
-      // rethrows that as an uncaught error. The next query reconnects.
+      // A client dies when PostgreSQL stops or restarts, and pg emits `error`
+      // on it; without a listener that is an uncaught error that ends the
+      // process. The pool listens only while a client is idle, so every client
+      // also gets its own listener for the time it is checked out: its query
+      // fails (→ StoreUnavailable, 503), the pool discards it on release, and
+      // the next query reconnects.
       pool.on("error", () => undefined)
+      pool.on("connect", (client) => client.on("error", () => undefined))
       return Promise.resolve(new Kysely<Database>({ dialect: new PostgresDialect({ pool: withNamedStatements(pool) }) }))
     }))
 

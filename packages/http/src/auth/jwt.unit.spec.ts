@@ -92,12 +92,15 @@ describe("login JWT verification", () => {
       }
     }))
 
-  it.effect("a token without an org claim, or with an empty or non-string one, is rejected", () =>
+  it.effect("a token without an org claim, or with an empty, non-string or unstorable one, is rejected", () =>
     Effect.gen(function* () {
       const { org_id: _org, ...withoutOrg } = baseClaims
       yield* expectRejected(yield* sign(withoutOrg), /org_id/)
       yield* expectRejected(yield* sign({ ...baseClaims, org_id: "" }), /org_id/)
       yield* expectRejected(yield* sign({ ...baseClaims, org_id: 42 }), /org_id/)
+      // An org the store could not keep names no org: 401, not a 503 from the store later.
+      yield* expectRejected(yield* sign({ ...baseClaims, org_id: "acme\u0000" }), /org_id/)
+      yield* expectRejected(yield* sign({ ...baseClaims, org_id: "acme\ud800" }), /org_id/)
     }))
 
   it.effect("org and role claim names are configurable", () =>

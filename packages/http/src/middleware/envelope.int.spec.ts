@@ -4,6 +4,7 @@ import { ErrorResponse } from "../errors.js"
 import { Session } from "../sessions/api.js"
 import { call, expectEnvelope, type Reply, startTestServer, type TestServer, wire } from "../server.spec-helper.js"
 import { BODY_LIMIT_BYTES } from "./envelope.js"
+import { JSON_DEPTH_LIMIT } from "./json-depth.js"
 
 let server: TestServer
 let key: string
@@ -21,6 +22,11 @@ const expectClientError = (reply: Reply) => {
   expect(reply.status, reply.text).toBeGreaterThanOrEqual(400)
   expect(reply.status, reply.text).toBeLessThan(500)
   expectEnvelope(reply, reply.status, wire(ErrorResponse, reply).error.code)
+}
+
+const expectClientErrorOrSuccess = (reply: Reply) => {
+  expect(reply.status, reply.text).toBeLessThan(500)
+  if (reply.status >= 400) expectClientError(reply)
 }
 
 /** A raw request, for paths fetch would normalize and bodies it would not send. */
@@ -120,6 +126,20 @@ describe("framework errors in the envelope", () => {
     expect(wire(Session, reply).name).toBe("chunked")
   })
 
+  it.each(["GET", "HEAD"])("answers %s with a chunked body like one without: the body drained and ignored", async (method) => {
+    const headers = { "content-type": "application/json", "transfer-encoding": "chunked" }
+    const reply = await raw(method, "/healthz", headers, "{}")
+    expect(reply.status, reply.text).toBe(200)
+    if (method === "GET") expect(reply.body).toEqual({ status: "ok" })
+    const authed = await raw(method, `/api/v1/sessions/${sessionId}`, { ...headers, authorization: `Bearer ${key}` }, "{\"name\":1}")
+    expect(authed.status, authed.text).toBe(200)
+  })
+
+  it("answers TRACE with a chunked body 404 not_found (no such route), not 500", async () => {
+    const reply = await raw("TRACE", "/healthz", { "content-type": "application/json", "transfer-encoding": "chunked" }, "{}")
+    expectEnvelope(reply, 404, "not_found")
+  })
+
   it("answers a chunked body over the limit (no Content-Length) 413", async () => {
     const chunk = Buffer.alloc(16 * 1024, "a")
     const reply = await new Promise<Reply>((resolve, reject) => {
@@ -153,6 +173,51 @@ describe("framework errors in the envelope", () => {
     const headers = { "content-type": "application/json" }
     const error = expectEnvelope(await call(server, "POST", "/api/v1/sessions", { token: key, body, headers }), 400, "validation_error")
     expect(error.details).toMatchObject({ issues: [{ field: "name" }] })
+  })
+
+  it("answers JSON nested 7,000 deep 400 validation_error, not 500", async () => {
+    const body = `${"{\"name\":".repeat(7000)}"x"${"}".repeat(7000)}`
+    expect(body.length).toBeLessThan(BODY_LIMIT_BYTES)
+    for (const chunked of [false, true]) {
+      const reply = await call(server, "POST", "/api/v1/sessions", {
+        token: key,
+        body: chunked ? new Blob([body]).stream() : body,
+        headers: { "content-type": "application/json" }
+      })
+      const error = expectEnvelope(reply, 400, "validation_error")
+      expect(error.details).toEqual({ depthLimit: JSON_DEPTH_LIMIT })
+    }
+  })
+
+  it("judges depth before credentials: an unauthenticated deep body is 400 too, and one level within the limit is decoded", async () => {
+    const deep = `${"[".repeat(JSON_DEPTH_LIMIT + 1)}${"]".repeat(JSON_DEPTH_LIMIT + 1)}`
+    expectEnvelope(await call(server, "POST", "/api/v1/sessions", { body: deep, headers: { "content-type": "application/json" } }), 400, "validation_error")
+    const within = `{"name":${"[".repeat(JSON_DEPTH_LIMIT - 1)}${"]".repeat(JSON_DEPTH_LIMIT - 1)}}`
+    const error = expectEnvelope(await call(server, "POST", "/api/v1/sessions", { token: key, body: within, headers: { "content-type": "application/json" } }), 400, "validation_error")
+    expect(error.details).toMatchObject({ field: "name" })
+  })
+
+  it("answers a JSON body the platform reads as bytes (application/*+json) instead of waiting on a consumed stream", async () => {
+    for (const path of ["/api/v1/sessions", `/simulator/v1/sessions/${sessionId}:scan`, `/api/v1/sessions/${sessionId}:requestPairingCode`]) {
+      const reply = await call(server, "POST", path, {
+        token: key,
+        body: "[[1]]",
+        headers: { "content-type": "application/vnd.api+json" }
+      })
+      expectClientErrorOrSuccess(reply)
+    }
+  }, 10_000)
+
+  it("bounds what an error echoes: a wide 27 KB body gets a small answer", async () => {
+    const wide = { name: Array.from({ length: 3000 }, (_, i) => `item-${i}`) }
+    const reply = await call(server, "POST", "/api/v1/sessions", { token: key, body: wide })
+    expect(JSON.stringify(wide).length).toBeGreaterThan(27_000)
+    expectEnvelope(reply, 400, "validation_error")
+    expect(reply.text.length).toBeLessThan(1_000)
+    const manyFields = Object.fromEntries(Array.from({ length: 150 }, (_, i) => [`field_${i}_${"x".repeat(300)}`, i]))
+    const many = await call(server, "POST", `/api/v1/sessions/${sessionId}:requestPairingCode`, { token: key, body: { phone: "628123456789", ...manyFields } })
+    expectEnvelope(many, 400, "validation_error")
+    expect(many.text.length).toBeLessThan(10_000)
   })
 
   it("answers unknown fields 400 naming them", async () => {

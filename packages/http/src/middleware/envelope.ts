@@ -6,6 +6,7 @@ import {
   HttpServerRequest,
   HttpServerResponse
 } from "@effect/platform"
+import { NodeHttpServerRequest } from "@effect/platform-node"
 import { Cause, Effect, Option } from "effect"
 import {
   type ApiError,
@@ -18,7 +19,8 @@ import {
   ValidationError,
   validationErrorFromIssues
 } from "../errors.js"
-import { bufferChunkedBody } from "./chunked-body.js"
+import { ignoresBody, readBody, withBody } from "./buffered-body.js"
+import { JSON_DEPTH_LIMIT, nestsDeeperThan } from "./json-depth.js"
 
 /** Request bodies above this are refused with 413 (DESIGN §5). */
 export const BODY_LIMIT_BYTES = 64 * 1024
@@ -31,7 +33,7 @@ const tooLarge = () =>
 
 const internal = () => new InternalError({ message: "internal error", details: {} })
 
-const hasBody = (request: HttpServerRequest.HttpServerRequest): boolean => {
+const announcesBody = (request: HttpServerRequest.HttpServerRequest): boolean => {
   const length = request.headers["content-length"]
   return (length !== undefined && length.trim() !== "0") || request.headers["transfer-encoding"] !== undefined
 }
@@ -41,13 +43,20 @@ const isJsonType = (contentType: string): boolean => {
   return mediaType === "application/json" || (mediaType.startsWith("application/") && mediaType.endsWith("+json"))
 }
 
+/** RFC 9112 §3.2: an HTTP/1.1 request without Host is refused (the server leaves that check to us, to answer in the envelope). */
+const lacksHost = (request: HttpServerRequest.HttpServerRequest): boolean =>
+  request.headers["host"] === undefined && NodeHttpServerRequest.toIncomingMessage(request).httpVersion === "1.1"
+
 /** Refusals decided from the headers alone, before a route reads anything. */
 const refuseEarly = (request: HttpServerRequest.HttpServerRequest): Option.Option<ApiError> => {
+  if (lacksHost(request)) {
+    return Option.some(new ValidationError({ message: "an HTTP/1.1 request needs a Host header", details: {} }))
+  }
   const length = Number(request.headers["content-length"] ?? "0")
   if (Number.isFinite(length) && length > BODY_LIMIT_BYTES) return Option.some(tooLarge())
   const contentType = request.headers["content-type"]
   // Every body this API accepts is JSON; a missing Content-Type is read as JSON.
-  if (hasBody(request) && contentType !== undefined && !isJsonType(contentType)) {
+  if (announcesBody(request) && contentType !== undefined && !isJsonType(contentType)) {
     return Option.some(
       new ValidationError({
         message: "the request body must be JSON (Content-Type: application/json)",
@@ -61,12 +70,43 @@ const refuseEarly = (request: HttpServerRequest.HttpServerRequest): Option.Optio
 const isChunked = (request: HttpServerRequest.HttpServerRequest): boolean =>
   request.headers["content-length"] === undefined && request.headers["transfer-encoding"] !== undefined
 
-const withBufferedBody = (request: HttpServerRequest.HttpServerRequest, app: HttpApp.Default): HttpApp.Default =>
-  Effect.flatMap(bufferChunkedBody(request, BODY_LIMIT_BYTES), (buffered) =>
-    Option.match(buffered, {
+/**
+ * The platform runs this middleware uninterruptibly and interrupts a request
+ * whose client left. Read here uninterruptibly, a body whose client is gone
+ * would let the request go on to answer a closed response, which the platform
+ * then waits on forever; read interruptibly, the request ends where it stands.
+ */
+const readInterruptibly = <A, E, R>(read: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> => Effect.interruptible(read)
+
+const tooDeep = () =>
+  new ValidationError({
+    message: `the request body nests deeper than ${JSON_DEPTH_LIMIT} levels`,
+    details: { depthLimit: JSON_DEPTH_LIMIT }
+  })
+
+/**
+ * Bodies are read here, whole, before any route: a chunked one is judged by
+ * its size (a body without Content-Length can only be measured by reading
+ * it), and a JSON one by its depth before anything parses and decodes it. A
+ * bodiless method's chunked body is drained within the limit and ignored.
+ */
+const readsBodyFirst = (request: HttpServerRequest.HttpServerRequest): boolean =>
+  isChunked(request) || (announcesBody(request) && !ignoresBody(request.method))
+
+const withBufferedBody = (
+  request: HttpServerRequest.HttpServerRequest,
+  app: HttpApp.Default
+): HttpApp.Default<HttpServerError.RequestError> =>
+  Effect.flatMap(readInterruptibly(readBody(request, BODY_LIMIT_BYTES)), (body) =>
+    Option.match(body, {
       onNone: () =>
         Effect.succeed(HttpServerResponse.setHeader(errorHttpResponse(tooLarge()), "connection", "close")),
-      onSome: (replacement) => Effect.provideService(app, HttpServerRequest.HttpServerRequest, replacement)
+      onSome: (bytes) =>
+        ignoresBody(request.method)
+          ? app
+          : nestsDeeperThan(bytes.toString("utf8"), JSON_DEPTH_LIMIT)
+          ? Effect.succeed(errorHttpResponse(tooDeep()))
+          : Effect.provideService(app, HttpServerRequest.HttpServerRequest, withBody(request, bytes))
     }))
 
 /** A body that could not be read: too large, not JSON, or the client went away. */
@@ -109,12 +149,13 @@ export const envelope = (app: HttpApp.Default): HttpApp.Default =>
   Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
     Option.match(refuseEarly(request), {
       onSome: (error) => Effect.succeed(errorHttpResponse(error)),
-      onNone: () => isChunked(request) ? withBufferedBody(request, app) : app
+      onNone: () => readsBodyFirst(request) ? withBufferedBody(request, app) : app
     })).pipe(
       HttpIncomingMessage.withMaxBodySize(Option.some(BODY_LIMIT_BYTES)),
       Effect.catchAllCause((cause): Effect.Effect<HttpServerResponse.HttpServerResponse> =>
         Cause.isInterruptedOnly(cause)
-          ? Effect.interrupt
+          // Kept as it is: the platform tells a client's abort from a shutdown by the interrupter.
+          ? Effect.failCause(Cause.stripFailures(cause))
           : Effect.map(toApiError(cause), errorHttpResponse)
       )
     )

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto"
-import { HttpApp, HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { Cause, Clock, Context, Effect, FiberRef, LogLevel } from "effect"
+import { HttpApp, HttpServerError, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { Cause, Chunk, Clock, Context, Effect, FiberRef, HashSet, LogLevel } from "effect"
 import { errorHttpResponse, InternalError } from "../errors.js"
 import { RequestId } from "./request-id.js"
 
@@ -13,6 +13,19 @@ const requestIdOf = (request: HttpServerRequest.HttpServerRequest): string => {
   const incoming = request.headers[REQUEST_ID_HEADER]
   return incoming !== undefined && SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID()
 }
+
+/** The answer a request gets in the log when its client left first (nginx's "client closed request"); never sent. */
+const clientClosed = HttpServerResponse.empty({ status: 499 })
+
+/**
+ * The client closed the connection before its answer was written: the platform
+ * interrupted the request with its client-abort id, and nothing failed besides
+ * (the platform adds the response it chose as a defect of its own).
+ */
+const isClientAbort = (cause: Cause.Cause<unknown>): boolean =>
+  HashSet.has(Cause.interruptors(cause), HttpServerError.clientAbortFiberId) &&
+  Chunk.isEmpty(Cause.failures(cause)) &&
+  Chunk.every(Cause.defects(cause), HttpServerResponse.isServerResponse)
 
 /**
  * One structured log line per request, every log line of the request
@@ -29,9 +42,13 @@ export const requestLog = <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<ne
     ).pipe(
       Effect.zipRight(app),
       // The envelope middleware answers every error; this is the last guard.
+      // A client that left is no failure of ours; another interruption keeps
+      // its own interrupter (a shutdown is not a client's abort).
       Effect.catchAllCause((cause) =>
-        Cause.isInterruptedOnly(cause)
-          ? Effect.interrupt
+        isClientAbort(cause)
+          ? Effect.succeed(clientClosed)
+          : Cause.isInterruptedOnly(cause)
+          ? Effect.failCause(Cause.stripFailures(cause))
           : Effect.as(
             Effect.logError("unhandled failure", cause),
             errorHttpResponse(new InternalError({ message: "internal error", details: {} }))

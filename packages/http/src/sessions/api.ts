@@ -1,6 +1,6 @@
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
 import { Effect, Encoding, Either, ParseResult, Schema } from "effect"
-import { SessionEventTypeSchema, SessionId as DomainSessionId } from "@wa-gateway/domain"
+import { isStorableDate, SessionEventTypeSchema, SessionId as DomainSessionId, StorableText } from "@wa-gateway/domain"
 import {
   ConflictResponse,
   ForbiddenResponse,
@@ -62,16 +62,21 @@ export const strictBody = {
  * At most `max` characters, counted as Unicode code points like JSON Schema's
  * `maxLength` (an emoji is one character, not two UTF-16 units).
  */
-export const stringOfAtMost = (max: number) =>
-  Schema.String.pipe(
+const codePointsAtMost = (max: number) => <A extends string, I, R>(self: Schema.Schema<A, I, R>) =>
+  self.pipe(
     Schema.filter((text) => [...text].length <= max, {
       message: () => `Expected a string at most ${max} character(s) long`,
       jsonSchema: { maxLength: max }
     })
   )
 
+export const stringOfAtMost = (max: number) => Schema.String.pipe(codePointsAtMost(max))
+
+/** Text a client asks the store to keep: at most `max` characters, and storable (no NUL, no lone surrogate). */
+export const storableTextOfAtMost = (max: number) => StorableText.pipe(codePointsAtMost(max))
+
 export const CreateSessionRequest = Schema.Struct({
-  name: Schema.optionalWith(stringOfAtMost(100), { exact: true })
+  name: Schema.optionalWith(storableTextOfAtMost(100), { exact: true })
 }).annotations({ identifier: "CreateSessionRequest", ...strictBody })
 
 /** Where the next page starts: the last row of this page (keyset, newest first). */
@@ -80,7 +85,20 @@ export interface PageCursor {
   readonly sessionId: DomainSessionId
 }
 
-const CursorFields = Schema.Struct({ createdAt: Schema.DateFromString, sessionId: DomainSessionId })
+/**
+ * Exactly what `toISOString` wrote for a date the store can hold: a token
+ * this API issued. A date that is impossible (`2020-13-45`), rolled over
+ * (`2020-02-30`) or beyond the store's range is no such token.
+ */
+const CursorTimestamp = Schema.String.pipe(
+  Schema.filter((text) => {
+    const date = new Date(text)
+    return isStorableDate(date) && date.toISOString() === text
+  }),
+  Schema.compose(Schema.DateFromString)
+)
+
+const CursorFields = Schema.Struct({ createdAt: CursorTimestamp, sessionId: DomainSessionId })
 
 /** Opaque to clients: base64url of `<createdAt ISO>|<sessionId>`. */
 export const PageToken: Schema.Schema<PageCursor, string> = Schema.transformOrFail(

@@ -84,6 +84,14 @@ describe("POST /sessions", () => {
     expectEnvelope(await call(server, "POST", base, { token: admin, body: { name: "📱".repeat(101) } }), 400, "validation_error")
   })
 
+  it.each([["a NUL", "a\u0000b"], ["a lone surrogate", "\ud800"], ["a reversed pair", "\udc00\ud800"]])(
+    "refuses a name with %s (the store cannot keep it) with 400 naming the field, not 503",
+    async (_, name) => {
+      const error = expectEnvelope(await call(server, "POST", base, { token: admin, body: { name } }), 400, "validation_error")
+      expect(error.details).toMatchObject({ field: "name" })
+    }
+  )
+
   it("refuses unknown fields, a non-string name and a non-object body", async () => {
     const unknown = expectEnvelope(await call(server, "POST", base, { token: admin, body: { name: "x", color: "red" } }), 400, "validation_error")
     expect(unknown.details).toMatchObject({ issues: [{ field: "color" }] })
@@ -150,13 +158,33 @@ describe("GET /sessions", () => {
     expect(error.details).toMatchObject({ field: "pageSize", issues: [{ field: "pageSize" }] })
   })
 
-  it.each(["abc", "!!!", Buffer.from("2026-01-01T00:00:00.000Z|not-a-session").toString("base64url"), Buffer.from("x|y|z").toString("base64url")])(
+  const tokenOf = (createdAt: string) => Buffer.from(`${createdAt}|${unknownId}`).toString("base64url")
+
+  it.each([
+    "abc",
+    "!!!",
+    Buffer.from("2026-01-01T00:00:00.000Z|not-a-session").toString("base64url"),
+    Buffer.from("x|y|z").toString("base64url"),
+    // Dates no token of this API holds: impossible, rolled over, beyond the store, not as toISOString writes them.
+    tokenOf("2020-13-45T99:00:00Z"),
+    tokenOf(`${"1".repeat(40)}-01-01T00:00:00.000Z`),
+    tokenOf("2020-02-30T00:00:00.000Z"),
+    tokenOf("-271821-04-20T00:00:00.000Z"),
+    tokenOf("+275761-01-01T00:00:00.000Z"),
+    tokenOf("2026-01-01T00:00:00Z"),
+    tokenOf("2026-01-01")
+  ])(
     "refuses a malformed pageToken (%s) with 400",
     async (pageToken) => {
       const error = expectEnvelope(await call(server, "GET", `${base}?pageToken=${encodeURIComponent(pageToken)}`, { token: admin }), 400, "validation_error")
       expect(error.details).toMatchObject({ issues: [{ field: "pageToken" }] })
     }
   )
+
+  it("takes a token at the first instant the store can hold", async () => {
+    const reply = await call(server, "GET", `${base}?pageToken=${tokenOf("-004713-11-24T00:00:00.000Z")}`, { token: admin })
+    expect(wire(SessionList, reply).sessions).toEqual([])
+  })
 
   it("needs read (403)", async () => {
     expectEnvelope(await call(server, "GET", base, { token: manager }), 403, "forbidden")

@@ -12,12 +12,12 @@ import {
 } from "../errors.js"
 import { Authentication } from "../middleware/authentication.js"
 import { optionalRequestBody } from "../openapi.js"
-import { PhoneDigits, Session, SessionPath, strictBody, stringOfAtMost } from "../sessions/api.js"
+import { PhoneDigits, Session, SessionPath, storableTextOfAtMost, strictBody } from "../sessions/api.js"
 
 // The /simulator/v1 routes of spec/API.md: a simulated phone acting on a
 // session, for the simulator engine. On any other engine they answer 501.
 
-const PushName = stringOfAtMost(100).annotations({
+const PushName = storableTextOfAtMost(100).annotations({
   description: "the name the phone's owner set in WhatsApp"
 })
 

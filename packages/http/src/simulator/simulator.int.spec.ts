@@ -146,6 +146,31 @@ describe("/simulator/v1 over HTTP", () => {
     expect((await call("GET", `/api/v1/sessions/${sessionId}`)).json?.["status"]).toBe("pairing")
   })
 
+  it("refuses text the store cannot keep (NUL, a lone surrogate) in pushName, phoneNumber and code with 400 naming the field", async () => {
+    const sessionId = await newSession()
+    await call("GET", `/api/v1/sessions/${sessionId}/qr`)
+    for (const bad of ["a\u0000b", "\ud800"]) {
+      for (const [action, body, field] of [
+        ["scan", { phoneNumber: phone, pushName: bad }, "pushName"],
+        ["scan", { phoneNumber: `62812${bad}`, pushName: "ok" }, "phoneNumber"],
+        ["enterCode", { code: "ABCD-1234", pushName: bad }, "pushName"]
+      ] as const) {
+        const response = await call("POST", sim(sessionId, action), { body })
+        expect({ action, field, status: response.status, details: response.json?.["error"]?.["details"] }).toEqual({
+          action,
+          field,
+          status: 400,
+          details: expect.objectContaining({ field })
+        })
+      }
+      // A code is only compared, never stored: one with NUL is simply wrong.
+      const code = await call("POST", sim(sessionId, "enterCode"), { body: { code: `ABCD${bad}` } })
+      expect(code.status).toBe(400)
+    }
+    // The QR is still showing: nothing was paired with a refused name.
+    expect((await call("GET", `/api/v1/sessions/${sessionId}`)).json?.["status"]).toBe("pairing")
+  })
+
   it("names one failing field once in details (an optional field is not also reported as 'expected undefined')", async () => {
     const sessionId = await newSession()
     await call("GET", `/api/v1/sessions/${sessionId}/qr`)
