@@ -75,7 +75,7 @@ const make = (options: BaileysEngineOptions) =>
       Effect.gen(function* () {
         const handle: SessionRuntime = { sessionId, view: yield* SubscriptionRef.make(idleView), stopping: yield* Ref.make(false) }
         handles.set(sessionId, handle)
-        const failed = unavailable("the session's runtime ended")
+        const failed = unavailable("the pairing ended before WhatsApp showed a challenge")
         yield* FiberMap.run(
           runtimes,
           sessionId,

@@ -295,7 +295,7 @@ export const runSession = (
           // No challenge was ever shown: the caller of startPairing hears why (503).
           const why = reason._tag === "CertificateRefused"
             ? CERTIFICATE_REFUSED
-            : `WhatsApp could not be reached (${reason._tag}${code === null ? "" : ` ${code}`})`
+            : `WhatsApp could not be reached (${code === null ? "no close code" : `close code ${code}`})`
           yield* Deferred.fail(start.firstChallenge, new EngineUnavailable({ message: why }))
           return
         }

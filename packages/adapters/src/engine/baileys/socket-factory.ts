@@ -9,6 +9,7 @@ import {
   type SignalKeyStore
 } from "./baileys.js"
 import { installServerTrust } from "./certificate-check.js"
+import type { WhatsAppServer } from "./whatsapp-server.js"
 
 /** The two events of a Baileys socket the engine listens to. */
 export type SocketEvents = Pick<BaileysEventMap, "connection.update" | "creds.update">
@@ -43,16 +44,6 @@ export class SocketFactory extends Context.Tag("wa-gateway/baileys/SocketFactory
   /** What an operator must know about where the sockets connect and what they trust. */
   readonly warnings: ReadonlyArray<string>
 }>() {}
-
-/** `WA_SERVER_URL`, `WA_SERVER_CERT_ROOT`, `WA_VERIFY_SERVER_CERT` (API.md "Engine configuration"). */
-export interface WhatsAppServer {
-  /** A `ws://` or `wss://` URL of a test server; none: WhatsApp's own. */
-  readonly serverUrl: Option.Option<string>
-  readonly certRoot: Option.Option<Uint8Array>
-  readonly verifyServerCert: boolean
-}
-
-export const realWhatsApp: WhatsAppServer = { serverUrl: Option.none(), certRoot: Option.none(), verifyServerCert: true }
 
 /**
  * Real Baileys sockets: our auth state behind Baileys' key cache, our
