@@ -1,4 +1,4 @@
-import { Clock, type Context, Deferred, Duration, Effect, Either, FiberMap, Layer, Option, Queue, Ref, Stream, SubscriptionRef } from "effect"
+import { Clock, type Context, Deferred, Duration, Effect, Either, FiberMap, FiberRef, HashMap, Layer, Option, Queue, Ref, Stream, SubscriptionRef } from "effect"
 import {
   EngineEvent,
   EngineUnavailable,
@@ -81,6 +81,8 @@ const make = (options: BaileysEngineOptions) =>
           sessionId,
           runSession(handle, start, creds, env).pipe(
             Effect.catchAllCause((cause) => Effect.logError("the session's runtime failed", cause)),
+            // The runtime outlives the request that started it: its lines carry the session's id, not that request's.
+            Effect.locally(FiberRef.currentLogAnnotations, HashMap.empty()),
             Effect.ensuring(Effect.all([
               start._tag === "Pairing" ? Deferred.fail(start.firstChallenge, failed) : Deferred.succeed(start.firstOutcome, undefined),
               Effect.sync(() => {

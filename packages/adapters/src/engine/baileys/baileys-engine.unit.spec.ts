@@ -342,6 +342,22 @@ describe("Baileys engine on fake sockets", () => {
     })
   })
 
+  it.effect("a runtime's log lines carry its session's id, not the annotations of the request that started it", () => {
+    const lines: Array<{ message: string; annotations: Record<string, unknown> }> = []
+    const capture = Logger.replace(Logger.defaultLogger, Logger.make(({ annotations, message }) => {
+      lines.push({ message: String(Array.isArray(message) ? message.join(" ") : message), annotations: Object.fromEntries(HashMap.toEntries(annotations)) })
+    }))
+    return onEngine(Effect.gen(function* () {
+      const sessionId = yield* newSession
+      yield* (yield* engine).startPairing(sessionId, { _tag: "Qr", attemptId }).pipe(Effect.annotateLogs({ requestId: "req-1" }))
+      yield* nextEvent
+      yield* serverCloses(sessionId, 503, "Stream Errored (unavailable)")
+      yield* nextEvent
+      const closed = lines.find((l) => l.message.startsWith("socket closed"))
+      expect(closed?.annotations).toEqual({ sessionId })
+    }).pipe(Effect.provide(Layer.merge(capture, Logger.minimumLogLevel(LogLevel.All)))))
+  })
+
   describe("logout, stop and shutdown", () => {
     it.effect("logout unlinks through the socket's own logout, then erases the auth state", () =>
       onEngine(Effect.gen(function* () {

@@ -23,6 +23,15 @@ const OURS: Record<BaileysLevel, LogLevel.LogLevel> = {
   fatal: LogLevel.Error
 }
 
+/**
+ * Baileys lines that are routine here, logged at debug whatever their level:
+ * the history-sync warning (we turn history sync off on purpose: a gateway
+ * keeps no chats) and the stream error that every close by the server, the
+ * normal 515 after pairing included, logs (the runtime reports each close in
+ * its own words, with the reason).
+ */
+const ROUTINE = ["DISABLING ALL SYNC BY shouldSyncHistoryMsg", "stream errored out"]
+
 /** The quietest Baileys level that still reaches our log at this minimum: Baileys skips work below it. */
 const baileysLevelFor = (minimum: LogLevel.LogLevel): string =>
   (["trace", "info", "warn", "error", "fatal"] as const).find((level) => LogLevel.greaterThanEqual(OURS[level], minimum)) ?? "silent"
@@ -70,9 +79,9 @@ export const makeBaileysLogger = (sessionId: SessionId): Effect.Effect<BaileysLo
 
     const make = (bindings: Record<string, string>): BaileysLogger => {
       const write = (level: BaileysLevel) => (obj: unknown, msg?: string): void => {
-        const ours = OURS[level]
-        if (!LogLevel.greaterThanEqual(ours, minimum)) return
         const text = typeof obj === "string" ? obj : msg ?? ""
+        const ours = ROUTINE.some((routine) => text.includes(routine)) ? LogLevel.Debug : OURS[level]
+        if (!LogLevel.greaterThanEqual(ours, minimum)) return
         const loud = LogLevel.greaterThanEqual(ours, LogLevel.Info)
         const line = loud
           ? [scrub(text), errorSummary(obj)].filter((part) => part !== undefined && part !== "").join(": ")

@@ -37,12 +37,12 @@ describe("Baileys' logger in ours", () => {
       const logger = yield* makeBaileysLogger(sessionId)
       logger.info({ class: "x" }, "connected to WA")
       logger.warn({}, "timed out waiting for message")
-      logger.error({ err: Object.assign(new Error("boom text"), { output: { statusCode: 503 } }) }, "stream errored out")
+      logger.error({ err: Object.assign(new Error("boom text"), { output: { statusCode: 503 } }) }, "error in validating connection")
       logger.child({ class: "ns" }).debug({}, "handshake")
       expect(lines.map((l) => [l.level, l.message])).toEqual([
         ["DEBUG", expect.stringContaining("connected to WA")],
         ["INFO", "baileys: timed out waiting for message"],
-        ["WARN", "baileys: stream errored out: Error 503"],
+        ["WARN", "baileys: error in validating connection: Error 503"],
         ["TRACE", expect.stringContaining("handshake")]
       ])
       expect(lines.every((l) => l.annotations["sessionId"] === sessionId)).toBe(true)
@@ -90,6 +90,16 @@ describe("Baileys' logger in ours", () => {
       expect(lines).toEqual([])
       expect(logger.level).toBe("warn")
     }).pipe(Effect.provide(capturing(lines, LogLevel.Info)))
+  })
+
+  it.effect("logs the routine lines of a gateway's sockets at debug: the history-sync warning, the server's stream errors", () => {
+    const lines: Array<Line> = []
+    return Effect.gen(function* () {
+      const logger = yield* makeBaileysLogger(sessionId)
+      logger.warn("⚠️ DANGER: DISABLING ALL SYNC BY shouldSyncHistoryMsg PREVENTS BAILEYS FROM ACCESSING INITIAL LID MAPPINGS")
+      logger.error({ reasonNode: {} }, "stream errored out")
+      expect(lines.map((l) => l.level)).toEqual(["DEBUG", "DEBUG"])
+    }).pipe(Effect.provide(capturing(lines, LogLevel.All)))
   })
 
   it("scrub blanks long digit runs, base64 runs and code-shaped tokens, and keeps ordinary words", () => {
