@@ -132,7 +132,11 @@ const make = (options: BaileysEngineOptions) =>
         const creds = Option.flatMap(stored, Either.getRight)
         if (Option.isNone(creds) || !isPaired(creds.value)) {
           // Without linked creds nothing can log in again: the session is, in effect, logged out.
-          yield* Effect.logWarning("a paired session has no linked creds stored; reported as logged out by the device")
+          const why = Option.match(stored, {
+            onNone: () => "no creds are stored",
+            onSome: Either.match({ onLeft: (reason) => reason, onRight: () => "the stored creds are not linked to a device" })
+          })
+          yield* Effect.logWarning(`a paired session cannot log in (${why}); reported as logged out by the device`)
           yield* Queue.offer(events, EngineEvent.LoggedOutByDevice({ sessionId }))
           return Option.none<Deferred.Deferred<void>>()
         }
