@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { type Duration, Effect, Either, Exit, Fiber, HashMap, Layer, Logger, LogLevel, Option, Random, Scope, TestClock } from "effect"
+import { type Context, type Duration, Effect, Either, Exit, Fiber, HashMap, Layer, Logger, LogLevel, Option, Random, Ref, Scope, TestClock } from "effect"
 import {
   CompletePairing,
   EventStore,
@@ -37,10 +37,13 @@ interface Setup {
   readonly engine?: BaileysEngineOptions
   /** The backoff's jitter draws (default: always the top, so a delay is its cap). */
   readonly random?: Random.Random
+  /** Alters the auth state store the engine sees (the test sees the real one). */
+  readonly store?: (real: Context.Tag.Service<AuthStateStore>) => Effect.Effect<Context.Tag.Service<AuthStateStore>>
 }
 
 const engineLayer = (setup: Setup = {}): Layer.Layer<Env> =>
   baileysEngineLayer(setup.engine).pipe(
+    Layer.provide(Layer.effect(AuthStateStore, Effect.flatMap(AuthStateStore, setup.store ?? Effect.succeed))),
     Layer.provideMerge(Layer.merge(fakeSockets(setup.sockets), MemoryStores)),
     Layer.provideMerge(Layer.setRandom(setup.random ?? Random.fixed([1])))
   )
@@ -412,6 +415,28 @@ describe("Baileys engine on fake sockets", () => {
           expectTag(yield* nextEvent, "Connected")
         }), second)
       }).pipe(Effect.scoped))
+
+    it.effect("a creds change still being written when the runtime stops is written before its socket is ended", () =>
+      onEngine(Effect.gen(function* () {
+        const { sessionId } = yield* pairedSession
+        // Baileys learns its edge routing and updates the creds; the store is slow to take it, and the runtime is stopped meanwhile.
+        const socket = (yield* fake).current(sessionId)
+        socket?.credsChanged({ routingInfo: Buffer.from("edge-routing") })
+        yield* Effect.yieldNow()
+        yield* (yield* engine).stop(sessionId)
+        expect(Option.map(yield* storedCreds(sessionId), (c) => c.routingInfo?.toString())).toEqual(Option.some("edge-routing"))
+      }), {
+        // The first write of creds with routing info waits a minute (on TestClock: until the test moves it, which it does not).
+        store: (real) =>
+          Effect.map(Ref.make(true), (first) => ({
+            ...real,
+            writeCreds: (id, text) =>
+              Effect.flatMap(Ref.get(first), (slow) =>
+                slow && text.includes("routingInfo\":{")
+                  ? Effect.zipRight(Ref.set(first, false), Effect.zipRight(Effect.sleep("1 minute"), real.writeCreds(id, text)))
+                  : real.writeCreds(id, text))
+          }))
+      }))
 
     it.effect("resuming a paired session whose creds are gone reports it logged out by the device", () =>
       onEngine(Effect.gen(function* () {

@@ -1,4 +1,4 @@
-import { Clock, type Context, Deferred, Duration, Effect, Either, Option, Queue, Ref, Schedule, type Scope, SubscriptionRef } from "effect"
+import { Chunk, Clock, type Context, Deferred, Duration, Effect, Either, Option, Queue, Ref, Schedule, type Scope, SubscriptionRef } from "effect"
 import {
   EngineEvent,
   EngineUnavailable,
@@ -213,6 +213,18 @@ export const runSession = (
         return { _tag: "Closed", reason: CloseReason.Unknown({ code: null }), error: undefined, wasOpen: false, openFor: Duration.zero } as const
       }
       const socket = opened.value
+      /** The creds taken from the queue whose write has not finished. */
+      let unsaved: JsonText | null = null
+      // Runs before the socket is ended: a creds change not written yet (the
+      // runtime stopped, or the socket closed, while one was queued or being
+      // written) is written now, so the next start neither reuses a pre-key id
+      // nor loses a pairing.
+      yield* Effect.addFinalizer(() =>
+        Effect.flatMap(Queue.takeAll(signals), (pending) => {
+          const queued = Chunk.findLast(pending, (signal) => signal._tag === "Creds")
+          const latest = Option.isSome(queued) && queued.value._tag === "Creds" ? queued.value.text : unsaved
+          return latest === null ? Effect.void : env.store.writeCreds(sessionId, latest).pipe(Effect.timeout("5 seconds"), Effect.ignore)
+        }))
       let openedAt: number | null = null
       let qrsShown = 0
       while (true) {
@@ -221,7 +233,9 @@ export const runSession = (
           case "Refused":
             return { _tag: "Gone" } as const
           case "Creds":
+            unsaved = signal.text
             if (!(yield* saveCreds(signal.text))) return { _tag: "Gone" } as const
+            unsaved = null
             break
           case "Connection": {
             const { update } = signal
