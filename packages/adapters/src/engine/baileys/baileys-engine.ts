@@ -53,6 +53,10 @@ const make = (options: BaileysEngineOptions) =>
     const lock = yield* makeKeyedLock
     const env = { sockets, store, emit: (event: EngineEvent) => Queue.offer(events, event) }
 
+    /** The session's stored creds, decoded (`Left` when unusable). */
+    const storedCreds = (sessionId: SessionId) =>
+      readCreds(sessionId).pipe(Effect.provideService(AuthStateStore, store), Effect.mapError(storeUnavailable))
+
     const viewOf = (sessionId: SessionId) => {
       const handle = handles.get(sessionId)
       return handle === undefined ? Effect.succeed(idleView) : SubscriptionRef.get(handle.view)
@@ -128,7 +132,7 @@ const make = (options: BaileysEngineOptions) =>
     const ensureRunning = (sessionId: SessionId) =>
       Effect.gen(function* () {
         if (handles.has(sessionId)) return Option.none<Deferred.Deferred<void>>()
-        const stored = yield* readCreds(sessionId).pipe(Effect.provideService(AuthStateStore, store), Effect.mapError(storeUnavailable))
+        const stored = yield* storedCreds(sessionId)
         const creds = Option.flatMap(stored, Either.getRight)
         if (Option.isNone(creds) || !isPaired(creds.value)) {
           // Without linked creds nothing can log in again: the session is, in effect, logged out.
@@ -180,8 +184,7 @@ const make = (options: BaileysEngineOptions) =>
 
     const logout = (sessionId: SessionId) =>
       Effect.gen(function* () {
-        const stored = yield* readCreds(sessionId).pipe(Effect.provideService(AuthStateStore, store), Effect.mapError(storeUnavailable))
-        const linked = Option.isSome(Option.filter(Option.flatMap(stored, Either.getRight), isPaired))
+        const linked = Option.isSome(Option.filter(Option.flatMap(yield* storedCreds(sessionId), Either.getRight), isPaired))
         // Without linked creds there is no device to unlink; the rest is forgetting.
         if (linked) yield* unlink(sessionId)
         const wasConnected = (yield* endRuntime(sessionId)) || linked
