@@ -1,5 +1,5 @@
 import { Config, ConfigError, Effect, Either, LogLevel, Option, Schema } from "effect"
-import { DEFAULT_RESUME_CONCURRENCY, type EngineName } from "@wa-gateway/adapters"
+import { DEFAULT_RESUME_CONCURRENCY, type EngineName, parseCertRoot, parseServerUrl, type WhatsAppServer } from "@wa-gateway/adapters"
 import { AuthConfig, type AuthSettings } from "./auth/auth-config.js"
 import { logLevelConfig } from "./log-level.js"
 import { optionalText } from "./optional-text.js"
@@ -17,6 +17,8 @@ export interface ServerConfig {
   readonly shutdownTimeoutMs: number
   /** Paired sessions reconnected at once on boot (`WA_RESUME_CONCURRENCY`). */
   readonly resumeConcurrency: number
+  /** The `baileys` engine's server: `WA_SERVER_URL`, `WA_SERVER_CERT_ROOT`, `WA_VERIFY_SERVER_CERT`. */
+  readonly whatsapp: WhatsAppServer
   readonly auth: AuthSettings
 }
 
@@ -27,6 +29,23 @@ const databaseUrl: Config.Config<Option.Option<string>> = optionalText("DATABASE
       : Either.left(ConfigError.InvalidData(["DATABASE_URL"], "must be a postgres:// or postgresql:// URL"))
   )
 )
+
+/** An optional variable checked by `parse`; the reason names what it must be. */
+const optionalParsed = <A>(name: string, parse: (text: string) => Either.Either<A, string>): Config.Config<Option.Option<A>> =>
+  optionalText(name).pipe(
+    Config.mapOrFail((text) =>
+      Option.match(text, {
+        onNone: () => Either.right(Option.none()),
+        onSome: (value) => Either.mapBoth(parse(value), { onLeft: (why) => ConfigError.InvalidData([name], why), onRight: Option.some })
+      }))
+  )
+
+/** API.md "Engine configuration". */
+const WhatsAppServerConfig: Config.Config<WhatsAppServer> = Config.all({
+  serverUrl: optionalParsed("WA_SERVER_URL", parseServerUrl),
+  certRoot: optionalParsed("WA_SERVER_CERT_ROOT", parseCertRoot),
+  verifyServerCert: Config.boolean("WA_VERIFY_SERVER_CERT").pipe(Config.withDefault(true))
+})
 
 export const ServerConfig: Config.Config<ServerConfig> = Config.all({
   port: Config.port("PORT").pipe(Config.withDefault(8080)),
@@ -43,6 +62,7 @@ export const ServerConfig: Config.Config<ServerConfig> = Config.all({
     Config.validate({ message: "must be an integer from 1 to 1000", validation: (n) => n >= 1 && n <= 1000 }),
     Config.withDefault(DEFAULT_RESUME_CONCURRENCY)
   ),
+  whatsapp: WhatsAppServerConfig,
   auth: AuthConfig
 })
 

@@ -19,6 +19,8 @@ describe("server configuration (API.md environment table)", () => {
       })
       expect(Option.isNone(config.right.databaseUrl)).toBe(true)
       expect(config.right.auth.orgClaim).toBe("org_id")
+      // WhatsApp's own server and root, the chain verified.
+      expect(config.right.whatsapp).toEqual({ serverUrl: Option.none(), certRoot: Option.none(), verifyServerCert: true })
     }
   })
 
@@ -30,7 +32,10 @@ describe("server configuration (API.md environment table)", () => {
       DATA_DIR: "/var/lib/wa",
       WA_ENGINE: "simulator",
       LOG_LEVEL: "debug",
-      AUTH_JWT_ORG_CLAIM: "tenant"
+      AUTH_JWT_ORG_CLAIM: "tenant",
+      WA_SERVER_URL: "ws://127.0.0.1:7788/ws/chat",
+      WA_SERVER_CERT_ROOT: Buffer.alloc(32, 7).toString("base64"),
+      WA_VERIFY_SERVER_CERT: "false"
     })
     expect(Either.getOrThrow(config)).toMatchObject({
       port: 9000,
@@ -39,7 +44,12 @@ describe("server configuration (API.md environment table)", () => {
       dataDir: "/var/lib/wa",
       engine: "simulator",
       logLevel: LogLevel.Debug,
-      auth: { orgClaim: "tenant" }
+      auth: { orgClaim: "tenant" },
+      whatsapp: {
+        serverUrl: Option.some("ws://127.0.0.1:7788/ws/chat"),
+        certRoot: Option.some(new Uint8Array(32).fill(7)),
+        verifyServerCert: false
+      }
     })
   })
 
@@ -53,7 +63,13 @@ describe("server configuration (API.md environment table)", () => {
     ["WA_ENGINE", "telegram"],
     ["DATABASE_URL", "mysql://localhost/db"],
     ["LOG_LEVEL", "loud"],
-    ["AUTH_JWKS_URL", "not a url"]
+    ["AUTH_JWKS_URL", "not a url"],
+    ["WA_SERVER_URL", "https://web.whatsapp.com/ws/chat"],
+    ["WA_SERVER_URL", "not a url"],
+    ["WA_SERVER_CERT_ROOT", "not base64!"],
+    ["WA_SERVER_CERT_ROOT", Buffer.alloc(31).toString("base64")],
+    ["WA_SERVER_CERT_ROOT", Buffer.alloc(33).toString("base64")],
+    ["WA_VERIFY_SERVER_CERT", "maybe"]
   ])("refuses %s=%s with a message naming the variable", (variable, value) => {
     const config = load({ [variable]: value })
     expect(Either.isLeft(config)).toBe(true)

@@ -78,6 +78,38 @@ describe("the standalone server process", () => {
     expect(lines.some((line) => JSON.parse(line).message === "request")).toBe(true)
   }, 120_000)
 
+  it("runs the baileys engine by default: with no route to its WhatsApp server, /qr answers 503 in the envelope within 30 s and the server stays up", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "wa-gateway-main-"))
+    dataDirs.push(dataDir)
+    const port = await freePort()
+    // A port nothing listens on stands for "no route to WhatsApp" (no test may reach the real one).
+    const run = start({ PORT: String(port), HOST: "127.0.0.1", DATA_DIR: dataDir, WA_SERVER_URL: "ws://127.0.0.1:1" })
+    try {
+      await waitForHealth(port, run)
+      const key = /wag_[A-Za-z0-9_-]{43}/.exec(run.output())?.[0]
+      const headers = { authorization: `Bearer ${key}` }
+      const { sessionId } = await (await fetch(`http://127.0.0.1:${port}/api/v1/sessions`, { method: "POST", headers })).json() as { sessionId: string }
+
+      const started = Date.now()
+      const qr = await fetch(`http://127.0.0.1:${port}/api/v1/sessions/${sessionId}/qr`, { headers })
+      expect(Date.now() - started).toBeLessThan(30_000)
+      expect(qr.status).toBe(503)
+      expect(await qr.json()).toMatchObject({ error: { code: "unavailable", details: {} } })
+      const ready = await (await fetch(`http://127.0.0.1:${port}/readyz`)).json() as { engine: string; warnings: Array<string> }
+      expect(ready).toMatchObject({ engine: "baileys", warnings: [expect.stringContaining("WA_SERVER_URL is set")] })
+      // The test server is a loud warning in the log from the start.
+      const warning = run.output().split("\n").filter((line) => line.startsWith("{")).map((line) => JSON.parse(line) as { logLevel?: string; message?: string })
+        .find((line) => line.message?.includes("WA_SERVER_URL is set"))
+      expect(warning?.logLevel).toBe("WARN")
+
+      run.child.kill("SIGTERM")
+      expect(await run.exit).toBe(0)
+    } finally {
+      // A failed expectation must not leave the server running.
+      if (run.child.exitCode === null) run.child.kill("SIGKILL")
+    }
+  }, 120_000)
+
   // Each variable's rule is in config.unit.spec.ts; this checks the process reports it and exits 1.
   it("refuses an invalid configuration with a clear message and exit code 1", async () => {
     const run = start({ PORT: "not-a-port", DATA_DIR: join(tmpdir(), "wa-gateway-never-created") })

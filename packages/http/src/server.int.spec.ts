@@ -168,7 +168,7 @@ describe("when the store is down during authentication", () => {
   })
 })
 
-describe("on an engine that is not available (WA_ENGINE=baileys in this build)", () => {
+describe("on the baileys engine when WhatsApp cannot be reached", () => {
   let server: TestServer
   let key: string
   let sessionId: string
@@ -179,15 +179,28 @@ describe("on an engine that is not available (WA_ENGINE=baileys in this build)",
   })
   afterAll(() => server.close())
 
-  it("answers pairing 501 not_implemented, never a crash", async () => {
-    expectEnvelope(await call(server, "GET", `/api/v1/sessions/${sessionId}/qr`, { token: key }), 501, "not_implemented")
+  it("answers pairing 503 unavailable within 30 s, never a crash or a hang", async () => {
+    const started = Date.now()
+    const qr = await call(server, "GET", `/api/v1/sessions/${sessionId}/qr`, { token: key })
+    expectEnvelope(qr, 503, "unavailable")
+    expect(JSON.stringify(qr.body)).toContain("could not be reached")
     expectEnvelope(
       await call(server, "POST", `/api/v1/sessions/${sessionId}:requestPairingCode`, { token: key, body: { phone: "628123456789" } }),
-      501,
-      "not_implemented"
+      503,
+      "unavailable"
     )
+    expect(Date.now() - started).toBeLessThan(30_000)
     // The simulated phone's routes exist only on the simulator engine.
     expectEnvelope(await call(server, "POST", `/simulator/v1/sessions/${sessionId}:unlink`, { token: key }), 404, "not_found")
+  })
+
+  it("reports the engine and the test server it was pointed at on /readyz", async () => {
+    expect(wire(Readiness, await call(server, "GET", "/readyz"))).toEqual({
+      status: "ok",
+      engine: "baileys",
+      resuming: 0,
+      warnings: [expect.stringMatching(/^WA_SERVER_URL is set: sessions connect to ws:\/\/127\.0\.0\.1:1, not to WhatsApp/)]
+    })
   })
 
   it("still serves what needs no engine", async () => {

@@ -7,7 +7,8 @@ import {
   type GatewayServices,
   productionGatewayLayer,
   SimulatedPhoneGateway,
-  simulatorGatewayLayer
+  simulatorGatewayLayer,
+  type WhatsAppServer
 } from "@wa-gateway/adapters"
 import type { HttpServer } from "@effect/platform"
 import { type OrgId, OrgId as OrgIdSchema } from "@wa-gateway/domain"
@@ -44,7 +45,7 @@ export interface LogEntry {
 }
 
 export interface TestServerOptions {
-  /** `simulator` unless set; `baileys` is the not-implemented engine in this build. */
+  /** `simulator` unless set; `baileys` runs real Baileys sockets against an unreachable WhatsApp (`UNREACHABLE_WHATSAPP`). */
   readonly engine?: EngineName
   /** Replaces the real (API-key) authenticator. */
   readonly authenticator?: Context.Tag.Service<Authenticator>
@@ -73,6 +74,9 @@ const capture = (logs: Array<LogEntry>) =>
 
 type GatewayOverride = (real: Context.Tag.Service<Gateway>) => Context.Tag.Service<Gateway>
 
+/** A port nothing listens on: the Baileys engine's connections are refused at once, and no test reaches the real WhatsApp. */
+export const UNREACHABLE_WHATSAPP: WhatsAppServer = { serverUrl: Option.some("ws://127.0.0.1:1"), certRoot: Option.none(), verifyServerCert: true }
+
 const listen = { port: 0, host: "127.0.0.1" }
 
 const overridden = <R>(real: Layer.Layer<R | Gateway, unknown>, override: GatewayOverride | undefined) =>
@@ -99,7 +103,7 @@ export const serverOnEngine = <A, E>(
     ? simulatorServer(auth, override)
     : serverLayer(listen, ApiLive).pipe(
       Layer.provideMerge(auth),
-      Layer.provideMerge(overridden(productionGatewayLayer({ store: { _tag: "memory" } }), override))
+      Layer.provideMerge(overridden(productionGatewayLayer({ store: { _tag: "memory" }, whatsapp: UNREACHABLE_WHATSAPP }), override))
     )
 
 export const startTestServer = async (options: TestServerOptions = {}): Promise<TestServer> => {

@@ -69,7 +69,7 @@ export const describeEngineContract = (subject: EngineContractSubject) =>
         expect(paired.identity.waLid).toMatch(/^\d+:\d+@lid$/)
         expect(paired.identity.pushName).toBe("Acme Support")
         // Linked means the socket is open: Connected follows, and is the last event the scan caused.
-        expect(expectTag(yield* nextEvent, "Connected")).toBe(caused)
+        expect(expectTag(yield* nextEvent, "Connected")).toEqual(caused)
         expect(yield* engine.isConnected(sessionId)).toBe(true)
         expect(yield* engine.currentChallenge(sessionId)).toEqual(Option.none())
       })))
@@ -183,19 +183,24 @@ export const describeEngineContract = (subject: EngineContractSubject) =>
         expect(yield* Effect.flip(control.dropConnection(sessionId, 1000))).toMatchObject({ reason: "not_linked" })
       })))
 
-    it.effect("resume reconnects a paired session; logout and purge forget it", () =>
+    it.effect("resume reconnects a session paired before a restart; logout and purge forget it", () =>
       onEngine(Effect.gen(function* () {
         const engine = yield* SessionEngine
         const control = yield* SimulatedPhone
+        yield* pairedByQr
+        // A restart: the socket closes without logging out, and the next start resumes it.
+        yield* engine.stop(sessionId)
+        expectTag(yield* nextEvent, "Disconnected")
         yield* engine.resume(sessionId)
         expectTag(yield* nextEvent, "Connected")
         expect(yield* engine.isConnected(sessionId)).toBe(true)
+
         yield* engine.logout(sessionId)
         expect(expectTag(yield* nextEvent, "Disconnected")).toMatchObject({ cause: "logged_out", willReconnect: false })
         expect(yield* engine.isConnected(sessionId)).toBe(false)
         expect(yield* Effect.flip(control.unlink(sessionId))).toMatchObject({ reason: "not_linked" })
-        yield* engine.resume(sessionId)
-        yield* nextEvent
+
+        yield* pairedByQr
         yield* engine.purge(sessionId)
         expect(yield* engine.isConnected(sessionId)).toBe(false)
         expect(yield* Effect.flip(control.dropConnection(sessionId, 10))).toMatchObject({ reason: "not_linked" })

@@ -1,5 +1,6 @@
-import { type Context, Effect, Exit, Layer, Logger, LogLevel, ManagedRuntime, Option, Schema } from "effect"
+import { type Context, Effect, Either, Exit, Layer, Logger, LogLevel, ManagedRuntime, Option, Schema } from "effect"
 import { OrgId, SessionId, StorableDate, StorableText, type StoreUnavailable } from "@wa-gateway/domain"
+import { parseCertRoot, parseServerUrl, type WhatsAppServer } from "../engine/baileys/whatsapp-server.js"
 import type { GatewayFailure } from "./error-table.js"
 import { Gateway, type PairingCode, type QrChallenge } from "./gateway.js"
 import { GatewayOperationError, toGatewayOperationError } from "./gateway-operation-error.js"
@@ -18,6 +19,16 @@ export interface CreateGatewayOptions {
   readonly orgId?: string | undefined
   /** Seeds the simulator's QR strings, codes and identities. */
   readonly seed?: string | number | undefined
+  /**
+   * The `baileys` engine's WhatsApp server, for test servers only (as
+   * `WA_SERVER_URL`, `WA_SERVER_CERT_ROOT` in base64, `WA_VERIFY_SERVER_CERT`);
+   * default: WhatsApp's own, its certificate chain verified.
+   */
+  readonly whatsapp?: {
+    readonly serverUrl?: string | undefined
+    readonly certRoot?: string | undefined
+    readonly verifyServerCert?: boolean | undefined
+  } | undefined
   /** Default `warning`: an embedded gateway stays quiet. */
   readonly logLevel?: "debug" | "info" | "warning" | "error" | "none" | undefined
 }
@@ -82,6 +93,17 @@ const logLevels = {
   none: LogLevel.None
 } as const
 
+/** The plain-JS `whatsapp` option, checked as the environment variables are; a wrong value is a programming error. */
+const whatsAppServerOf = (option: CreateGatewayOptions["whatsapp"]): WhatsAppServer => {
+  const checked = <A>(name: string, text: string | undefined, parse: (text: string) => Either.Either<A, string>): Option.Option<A> =>
+    text === undefined ? Option.none() : Option.some(Either.getOrThrowWith(parse(text), (why) => new TypeError(`whatsapp.${name} ${why}`)))
+  return {
+    serverUrl: checked("serverUrl", option?.serverUrl, parseServerUrl),
+    certRoot: checked("certRoot", option?.certRoot, parseCertRoot),
+    verifyServerCert: option?.verifyServerCert ?? true
+  }
+}
+
 /** A typed error of the gateway, or a promise-API check of its own. */
 type Failure = GatewayFailure | GatewayOperationError
 
@@ -138,7 +160,7 @@ export const createGateway = async (options: CreateGatewayOptions): Promise<Embe
   // A simulator gateway provides more (its simulated phone), which `phone` below looks up.
   const gateway: Layer.Layer<GatewayServices, StoreUnavailable> = options.engine === "simulator"
     ? simulatorGatewayLayer({ store, simulator: options.seed === undefined ? {} : { seed: options.seed } })
-    : productionGatewayLayer({ store })
+    : productionGatewayLayer({ store, whatsapp: whatsAppServerOf(options.whatsapp) })
   const layer = gateway.pipe(Layer.provide(Logger.minimumLogLevel(logLevels[options.logLevel ?? "warning"])))
   const runtime = ManagedRuntime.make(layer)
   let closed = false

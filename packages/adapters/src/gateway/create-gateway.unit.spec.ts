@@ -92,10 +92,12 @@ describe("createGateway (promise API, memory store)", () => {
     expect((await gateway.list()).sessions).toEqual([])
   })
 
-  it("answers not_implemented on an engine this build lacks, and still manages sessions", async () => {
-    const gateway = await start({ engine: "baileys" })
+  it("on the baileys engine with WhatsApp unreachable, pairing answers unavailable, and sessions are still managed", async () => {
+    // A port nothing listens on: the connection is refused at once, and no test reaches the real WhatsApp.
+    const gateway = await start({ engine: "baileys", whatsapp: { serverUrl: "ws://127.0.0.1:1" } })
     const { sessionId } = await gateway.create({ name: "x" })
-    await expect(gateway.startPairing(sessionId)).rejects.toMatchObject({ code: "not_implemented" })
+    await expect(gateway.startPairing(sessionId)).rejects.toMatchObject({ code: "unavailable" })
+    // Only the simulator engine has a simulated phone.
     await expect(gateway.phone.unlink(sessionId)).rejects.toMatchObject({ code: "not_implemented" })
     expect((await gateway.get(sessionId)).status).toBe("unpaired")
     await gateway.delete(sessionId)

@@ -79,7 +79,8 @@ export const errorTable = {
   },
   EngineUnavailable: {
     code: "unavailable",
-    describe: said("the WhatsApp engine is unavailable; retry later"),
+    // The engine's reason is written for the caller (e.g. "server certificate chain refused").
+    describe: (error: EngineUnavailable) => ({ message: `the WhatsApp engine is unavailable: ${error.message}; retry later`, details: {} }),
     serverSide: (error: EngineUnavailable) => error.message
   },
   EngineNotImplemented: {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { type Context, Effect, Layer, TestClock } from "effect"
+import { type Context, Effect, Layer, Option, TestClock } from "effect"
 import { EngineUnavailable, OrgId, SessionEngine, type SessionId, SessionService } from "@wa-gateway/domain"
 import { SessionSupervisor } from "../engine/session-supervisor.js"
 import { simulatorEngineLayer } from "../engine/simulator/simulator-engine.js"
@@ -16,8 +16,12 @@ const phone = "628123456789"
 const onSimulator = <A, E>(effect: Effect.Effect<A, E, Gateway | SimulatedPhoneGateway>) =>
   Effect.provide(effect, simulatorGatewayLayer({ store: { _tag: "memory" }, simulator: { seed: 1 } }))
 
-const onBaileysStub = <A, E>(effect: Effect.Effect<A, E, Gateway>) =>
-  Effect.provide(effect, productionGatewayLayer({ store: { _tag: "memory" } }))
+/** The production gateway with WhatsApp unreachable: a port nothing listens on (no test reaches the real WhatsApp). */
+const onUnreachableWhatsApp = <A, E>(effect: Effect.Effect<A, E, Gateway>) =>
+  Effect.provide(effect, productionGatewayLayer({
+    store: { _tag: "memory" },
+    whatsapp: { serverUrl: Option.some("ws://127.0.0.1:1"), certRoot: Option.none(), verifyServerCert: true }
+  }))
 
 /** The simulator with some operations replaced. */
 const onAlteredSimulator = (alter: (real: Context.Tag.Service<SessionEngine>) => Partial<Context.Tag.Service<SessionEngine>>) =>
@@ -223,12 +227,12 @@ describe("Gateway", () => {
       expect((yield* gateway.get(acme, sessionId)).status).toBe("pairing")
     })))
 
-  it.effect("on an engine this build lacks, pairing fails as not_implemented and the stream says it failed", () =>
-    onBaileysStub(Effect.gen(function* () {
+  it.effect("on Baileys with WhatsApp unreachable, pairing fails as unavailable and the stream says it failed", () =>
+    onUnreachableWhatsApp(Effect.gen(function* () {
       const gateway = yield* Gateway
       const { sessionId } = yield* created
-      expect(yield* Effect.flip(gateway.qr(acme, sessionId))).toMatchObject({ _tag: "EngineNotImplemented" })
-      expect(yield* Effect.flip(gateway.requestPairingCode(acme, sessionId, phone))).toMatchObject({ _tag: "EngineNotImplemented" })
+      expect(yield* Effect.flip(gateway.qr(acme, sessionId))).toMatchObject({ _tag: "EngineUnavailable", message: expect.stringContaining("could not be reached") })
+      expect(yield* Effect.flip(gateway.requestPairingCode(acme, sessionId, phone))).toMatchObject({ _tag: "EngineUnavailable" })
       expect((yield* eventsOf(sessionId)).map((e) => e._tag === "PairingFailed" ? e.reason : e._tag)).toEqual([
         "SessionCreated",
         "PairingStarted",

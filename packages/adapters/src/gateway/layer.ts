@@ -1,9 +1,12 @@
 import { Layer } from "effect"
 import { type SessionEngine, SessionService, type StoreUnavailable } from "@wa-gateway/domain"
-import { notImplementedEngineLayer } from "../engine/not-implemented-engine.js"
+import { type BaileysEngineOptions, baileysEngineLayer } from "../engine/baileys/baileys-engine.js"
+import { baileysSocketFactory } from "../engine/baileys/socket-factory.js"
+import { realWhatsApp, type WhatsAppServer } from "../engine/baileys/whatsapp-server.js"
 import { SessionSupervisor, type SupervisorOptions } from "../engine/session-supervisor.js"
 import type { SimulatedPhone } from "../engine/simulator/simulated-phone.js"
 import { type SimulatorOptions, simulatorEngineLayer } from "../engine/simulator/simulator-engine.js"
+import type { AuthStateStore } from "../store/auth-state-store.js"
 import { SqlDatabase } from "../store/sql-database.js"
 import { MemoryStores, SqlStores, type Stores } from "../store/stores.js"
 import type { Gateway } from "./gateway.js"
@@ -18,7 +21,7 @@ export type StoreOptions =
   | { readonly _tag: "postgres"; readonly url?: string | undefined; readonly schema?: string | undefined }
   | { readonly _tag: "pglite"; readonly dataDir?: string | undefined; readonly schema?: string | undefined }
 
-/** `baileys` is not in this build yet: its operations fail with `EngineNotImplemented` (HTTP 501). */
+/** `baileys`: real WhatsApp (or the test server of `WA_SERVER_URL`); `simulator`: no network. */
 export type EngineName = "simulator" | "baileys"
 
 export interface GatewayOptions {
@@ -46,7 +49,7 @@ const storeLayer = (options: StoreOptions): Layer.Layer<Stores, StoreUnavailable
 /** Store, domain service, the given engine (and what else its layer provides), its supervisor and the facade. */
 const compose = <Extra>(
   options: GatewayOptions,
-  engine: Layer.Layer<SessionEngine | Extra>
+  engine: Layer.Layer<SessionEngine | Extra, never, AuthStateStore>
 ): Layer.Layer<GatewayServices | Extra, StoreUnavailable> => {
   const domain = Layer.provideMerge(SessionService.Live, storeLayer(options.store))
   const withEngine = Layer.provideMerge(engine, domain)
@@ -60,6 +63,12 @@ export const simulatorGatewayLayer = (
 ): Layer.Layer<SimulatorGatewayServices, StoreUnavailable> =>
   Layer.provideMerge(SimulatedPhoneGateway.Live, compose(options, simulatorEngineLayer(options.simulator)))
 
-/** A whole gateway on the production engine. */
-export const productionGatewayLayer = (options: GatewayOptions): Layer.Layer<GatewayServices, StoreUnavailable> =>
-  compose(options, notImplementedEngineLayer("baileys"))
+export interface ProductionGatewayOptions extends GatewayOptions {
+  /** Which WhatsApp server the sockets connect to and what they trust (default: WhatsApp's own, verified). */
+  readonly whatsapp?: WhatsAppServer | undefined
+  readonly engine?: BaileysEngineOptions | undefined
+}
+
+/** A whole gateway on the production engine: Baileys, its auth state in the gateway's store. */
+export const productionGatewayLayer = (options: ProductionGatewayOptions): Layer.Layer<GatewayServices, StoreUnavailable> =>
+  compose(options, baileysEngineLayer(options.engine).pipe(Layer.provide(baileysSocketFactory(options.whatsapp ?? realWhatsApp))))

@@ -9,7 +9,7 @@ import {
   StartQrPairing,
   WaIdentity
 } from "@wa-gateway/domain"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Option } from "effect"
 import { sql } from "kysely"
 import { ApiKeyStore } from "./api-key-store.js"
 import { AuthStateStore } from "./auth-state-store.js"
@@ -55,14 +55,12 @@ export const erasureScan = (name: string, database: Layer.Layer<SqlDatabase, unk
           const { sessionId } = session
           yield* service.execute(org, new StartCodePairing({ sessionId, attemptId, phone: identity.phoneNumber }))
           yield* service.execute(org, new CompletePairing({ sessionId, attemptId, identity }))
-          yield* auth.set(session.sessionId, [
-            { category: "creds", keyId: "", value: { me: { id: identity.waJid, lid: identity.waLid, name: identity.pushName } } },
-            { category: "session", keyId: identity.waJid, value: { record: "x" } }
-          ])
+          yield* auth.writeCreds(session.sessionId, JSON.stringify({ me: { id: identity.waJid, lid: identity.waLid, name: identity.pushName } }))
+          yield* auth.set(session.sessionId, { session: { [identity.waJid]: JSON.stringify({ record: "x" }) } })
           const kept = yield* service.create(org, "sales")
           yield* service.execute(org, new StartQrPairing({ sessionId: kept.sessionId, attemptId }))
           yield* service.execute(org, new CompletePairing({ sessionId: kept.sessionId, attemptId, identity: other }))
-          yield* auth.set(kept.sessionId, [{ category: "creds", keyId: "", value: { me: { id: other.waJid } } }])
+          yield* auth.writeCreds(kept.sessionId, JSON.stringify({ me: { id: other.waJid } }))
           yield* apiKeys.insert({ id: `key_${org}`, orgId: org, keyHash: `hash_${org}`, capabilities: ["read"], label: null, createdAt: new Date() })
 
           const before = yield* everyTableAsText
@@ -72,14 +70,14 @@ export const erasureScan = (name: string, database: Layer.Layer<SqlDatabase, unk
 
           const after = yield* everyTableAsText
           expect(personalData.filter((p) => after.includes(p))).toEqual([])
-          expect((yield* auth.get(session.sessionId, "creds", [""])).size).toBe(0)
+          expect(yield* auth.readCreds(session.sessionId)).toEqual(Option.none())
           expect((yield* auth.get(session.sessionId, "session", [identity.waJid])).size).toBe(0)
           const authRows = yield* Effect.flatMap(SqlDatabase, ({ db }) =>
             Effect.promise(() => db.selectFrom("wa_auth").select("key_id").where("session_id", "=", session.sessionId).execute()))
           expect(authRows).toEqual([])
           // The other session of the org keeps its data.
           expect(after).toContain(other.waJid)
-          expect((yield* auth.get(kept.sessionId, "creds", [""])).size).toBe(1)
+          expect(Option.isSome(yield* auth.readCreds(kept.sessionId))).toBe(true)
         }))
     }
   )

@@ -63,6 +63,21 @@ const migrations: Record<string, Migration> = {
         .execute()
       await sql`create index api_keys_org_idx on api_keys (org_id, created_at)`.execute(db)
     }
+  },
+  "0002_auth_state_follows_its_session": {
+    up: async (db) => {
+      // Auth state lives only as long as its session's head. An auth-state
+      // write holds a key-share lock on the head; the cascade removes what it
+      // wrote even when an erasure started before it committed (the erasure's
+      // own delete cannot see those rows). Rows left from before have no
+      // session any more: they are erased here, as the delete should have done.
+      await sql`delete from wa_auth w where not exists (select 1 from sessions s where s.session_id = w.session_id)`.execute(db)
+      // The same "C" collation as sessions.session_id, so the two compare without a collation conflict.
+      await sql`alter table wa_auth alter column session_id type text collate "C"`.execute(db)
+      await sql`
+        alter table wa_auth add constraint wa_auth_session_fk
+        foreign key (session_id) references sessions (session_id) on delete cascade`.execute(db)
+    }
   }
 }
 

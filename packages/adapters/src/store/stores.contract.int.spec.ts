@@ -1,5 +1,6 @@
 import { afterAll, describe } from "@effect/vitest"
 import { Layer } from "effect"
+import { authStateStoreContract } from "./auth-state-store.contract.spec-helper.js"
 import { erasureScan } from "./erasure-scan.spec-helper.js"
 import { eventMetadataScan } from "./event-metadata.spec-helper.js"
 import { eventStoreContract } from "./event-store.contract.spec-helper.js"
@@ -16,10 +17,16 @@ describe("EventStore contract", () => {
   eventStoreContract("on PGlite", Layer.provide(SqlStores, pgliteTestDatabase("event_store_contract")))
 })
 
-describe("ApiKeyStore and AuthStateStore contract", () => {
+describe("ApiKeyStore contract", () => {
   keyStoresContract("in memory", MemoryStores)
   keyStoresContract("on PostgreSQL", Layer.provide(SqlStores, postgresTestDatabase()))
   keyStoresContract("on PGlite", Layer.provide(SqlStores, pgliteTestDatabase("key_stores_contract")))
+})
+
+describe("AuthStateStore contract", () => {
+  authStateStoreContract("in memory", MemoryStores)
+  authStateStoreContract("on PostgreSQL", Layer.provide(SqlStores, postgresTestDatabase()))
+  authStateStoreContract("on PGlite", Layer.provide(SqlStores, pgliteTestDatabase("auth_state_contract")))
 })
 
 describe("erasure leaves nothing behind", () => {
