@@ -20,6 +20,8 @@ export interface ServerConfig {
   /** The `baileys` engine's server: `WA_SERVER_URL`, `WA_SERVER_CERT_ROOT`, `WA_VERIFY_SERVER_CERT`. */
   readonly whatsapp: WhatsAppServer
   readonly auth: AuthSettings
+  /** Serve the dashboard under `/ui` (`UI_ENABLED`). */
+  readonly uiEnabled: boolean
 }
 
 const databaseUrl: Config.Config<Option.Option<string>> = optionalText("DATABASE_URL").pipe(
@@ -63,7 +65,8 @@ export const ServerConfig: Config.Config<ServerConfig> = Config.all({
     Config.withDefault(DEFAULT_RESUME_CONCURRENCY)
   ),
   whatsapp: WhatsAppServerConfig,
-  auth: AuthConfig
+  auth: AuthConfig,
+  uiEnabled: Config.boolean("UI_ENABLED").pipe(Config.withDefault(true))
 })
 
 /** The configuration could not be read; `message` says which variable and why. */

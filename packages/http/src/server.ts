@@ -14,6 +14,7 @@ import { envelope } from "./middleware/envelope.js"
 import { requestLog } from "./middleware/request-log.js"
 import { SessionsLive } from "./sessions/handlers.js"
 import { SimulatorLive } from "./simulator/handlers.js"
+import { uiRoutesWhen } from "./ui/routes.js"
 
 /** A whole HTTP/1.1 answer in the envelope, for the hooks below the app, which then closes the connection. */
 const rawAnswer = (status: number, reason: string, error: ApiError): string => {
@@ -83,6 +84,8 @@ const createEnvelopedServer = (): Server => {
 export interface ListenOptions {
   readonly port: number
   readonly host: string
+  /** Serve the dashboard under `/ui` (`UI_ENABLED`; default true). */
+  readonly ui?: boolean
 }
 
 /** The API of the production engine: every group with its handlers and the auth middleware. */
@@ -111,6 +114,7 @@ export const serverLayer = <R>(
 ): Layer.Layer<HttpServer.HttpServer, ServeError, R> =>
   HttpApiBuilder.serve(requestLog).pipe(
     Layer.provide(HttpApiScalar.layer({ path: "/docs" })),
+    Layer.provide(uiRoutesWhen(options.ui ?? true)),
     Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" })),
     Layer.provide(HttpApiBuilder.middleware(envelope)),
     Layer.provide(api),
