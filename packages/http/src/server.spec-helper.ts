@@ -8,6 +8,7 @@ import {
   productionGatewayLayer,
   SimulatedPhoneGateway,
   simulatorGatewayLayer,
+  type SimulatorOptions,
   type WhatsAppServer
 } from "@wa-gateway/adapters"
 import type { HttpServer } from "@effect/platform"
@@ -53,6 +54,8 @@ export interface TestServerOptions {
   readonly gateway?: (real: Context.Tag.Service<Gateway>) => Context.Tag.Service<Gateway>
   /** Receives every log entry (all levels) instead of the console. */
   readonly logs?: Array<LogEntry>
+  /** The simulator engine's options (e.g. a short `qrRotationMs`). */
+  readonly simulator?: SimulatorOptions
 }
 
 const capture = (logs: Array<LogEntry>) =>
@@ -83,10 +86,14 @@ const overridden = <R>(real: Layer.Layer<R | Gateway, unknown>, override: Gatewa
   override === undefined ? real : Layer.merge(real, Layer.effect(Gateway, Effect.map(Gateway, override)).pipe(Layer.provide(real)))
 
 /** The HTTP server over a gateway on the simulator engine, whose API includes the `/simulator/v1` routes. */
-export const simulatorServer = <A, E>(auth: Layer.Layer<A | Authenticator, E, ApiKeyStore>, override?: GatewayOverride) =>
+export const simulatorServer = <A, E>(
+  auth: Layer.Layer<A | Authenticator, E, ApiKeyStore>,
+  override?: GatewayOverride,
+  simulator?: SimulatorOptions
+) =>
   serverLayer(listen, SimulatorApiLive).pipe(
     Layer.provideMerge(auth),
-    Layer.provideMerge(overridden(simulatorGatewayLayer({ store: { _tag: "memory" } }), override))
+    Layer.provideMerge(overridden(simulatorGatewayLayer({ store: { _tag: "memory" }, simulator }), override))
   )
 
 /**
@@ -97,10 +104,11 @@ export const simulatorServer = <A, E>(auth: Layer.Layer<A | Authenticator, E, Ap
 export const serverOnEngine = <A, E>(
   engine: EngineName,
   auth: Layer.Layer<A | Authenticator, E, ApiKeyStore>,
-  override?: GatewayOverride
+  override?: GatewayOverride,
+  simulator?: SimulatorOptions
 ): Layer.Layer<HttpServer.HttpServer | GatewayServices | A | Authenticator, unknown> =>
   engine === "simulator"
-    ? simulatorServer(auth, override)
+    ? simulatorServer(auth, override, simulator)
     : serverLayer(listen, ApiLive).pipe(
       Layer.provideMerge(auth),
       Layer.provideMerge(overridden(productionGatewayLayer({ store: { _tag: "memory" }, whatsapp: UNREACHABLE_WHATSAPP }), override))
@@ -110,7 +118,7 @@ export const startTestServer = async (options: TestServerOptions = {}): Promise<
   const auth = options.authenticator === undefined
     ? authenticatorLayer(noJwt).pipe(Layer.provideMerge(ApiKeys.Live))
     : Layer.merge(Layer.succeed(Authenticator, options.authenticator), ApiKeys.Live)
-  const layer = serverOnEngine(options.engine ?? "simulator", auth, options.gateway).pipe(
+  const layer = serverOnEngine(options.engine ?? "simulator", auth, options.gateway, options.simulator).pipe(
     Layer.provide(options.logs === undefined ? Logger.minimumLogLevel(LogLevel.Warning) : capture(options.logs))
   )
   const scope = Effect.runSync(Scope.make())
