@@ -1,11 +1,14 @@
 import { execFile } from "node:child_process"
-import { mkdtemp, rm } from "node:fs/promises"
+import { mkdir, mkdtemp, rm } from "node:fs/promises"
 import { createRequire } from "node:module"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { promisify } from "node:util"
 import { type BrowserContext, chromium } from "playwright-core"
+
+/** Where browser tests leave their screenshots (git-ignored), for a person to look at. */
+export const REPORTS_DIR = fileURLToPath(new URL("../../../../reports/ui/", import.meta.url))
 
 /** Debian's chromium (`.ci/run` installs it when missing). */
 export const CHROMIUM = "/usr/bin/chromium"
@@ -58,8 +61,11 @@ const APP_TSCONFIG = fileURLToPath(new URL("./app/tsconfig.json", import.meta.ur
 
 /**
  * Compiles the page (`tsc -b`, a no-op when it is current), so a browser test
- * runs this checkout's page, never a stale build.
+ * runs this checkout's page, never a stale build; makes the reports folder.
  */
 export const buildDashboard = async (): Promise<void> => {
-  await promisify(execFile)(process.execPath, [require.resolve("typescript/bin/tsc"), "-b", APP_TSCONFIG])
+  await Promise.all([
+    promisify(execFile)(process.execPath, [require.resolve("typescript/bin/tsc"), "-b", APP_TSCONFIG]),
+    mkdir(REPORTS_DIR, { recursive: true })
+  ])
 }

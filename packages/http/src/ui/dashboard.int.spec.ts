@@ -1,16 +1,13 @@
-import { mkdir } from "node:fs/promises"
 import { join } from "node:path"
-import { fileURLToPath } from "node:url"
 import type { Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { call, startTestServer, type TestServer } from "../server.spec-helper.js"
-import { type Browser, buildDashboard, launchChromium } from "./browser.spec-helper.js"
+import { type Browser, buildDashboard, launchChromium, REPORTS_DIR } from "./browser.spec-helper.js"
 
 // The dashboard in a real headless Chromium against a real server (simulator
 // engine, QR rotating every 1.5 s). The steps run in order on one page, as a
 // person would use it: each `it` starts where the previous one left off.
 
-const REPORTS = fileURLToPath(new URL("../../../../reports/ui/", import.meta.url))
 const QR_ROTATION_MS = 1500
 /** Longer than one poll (2 s) and a request: what "updates live" may take. */
 const LIVE_MS = 6000
@@ -60,7 +57,7 @@ describe("the dashboard in a browser", () => {
   const sessionStatus = async () => (await call(server, "GET", `/api/v1/sessions/${sessionId}`, { token: key })).status
 
   beforeAll(async () => {
-    await Promise.all([buildDashboard(), mkdir(REPORTS, { recursive: true })])
+    await buildDashboard()
     server = await startTestServer({ simulator: { qrRotationMs: QR_ROTATION_MS } })
     key = await server.apiKey("acme", ["read", "manage"])
     browser = await launchChromium()
@@ -123,7 +120,7 @@ describe("the dashboard in a browser", () => {
     await expect.poll(() => page.evaluate("document.querySelector('img.qr')?.naturalWidth ?? 0"), { timeout: LIVE_MS }).toBe(300)
     const firstDigest = await shownQrDigest()
     await page.locator('[data-status="pairing"]').first().waitFor()
-    await page.screenshot({ path: join(REPORTS, "qr-page.png"), fullPage: true })
+    await page.screenshot({ path: join(REPORTS_DIR, "qr-page.png"), fullPage: true })
 
     await expect.poll(() => image.getAttribute("src"), { timeout: LIVE_MS }).not.toBe(firstSrc)
     expect(await shownQrDigest()).not.toBe(firstDigest)
@@ -147,14 +144,14 @@ describe("the dashboard in a browser", () => {
     expect(await row().locator('[data-col="phone"]').textContent()).toBe("628123456789")
     expect(await row().locator('[data-col="push-name"]').textContent()).toBe("Acme Support")
     expect(await page.evaluate("window.sameDocument")).toBe(true)
-    await page.screenshot({ path: join(REPORTS, "sessions.png"), fullPage: true })
+    await page.screenshot({ path: join(REPORTS_DIR, "sessions.png"), fullPage: true })
   })
 
   it("fits a 375 px wide screen", async () => {
     await page.setViewportSize({ width: 375, height: 800 })
     await row().locator('[data-status="paired"]').waitFor()
     expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(375)
-    await page.screenshot({ path: join(REPORTS, "sessions-375.png"), fullPage: true })
+    await page.screenshot({ path: join(REPORTS_DIR, "sessions-375.png"), fullPage: true })
     await page.setViewportSize({ width: 1280, height: 800 })
   })
 

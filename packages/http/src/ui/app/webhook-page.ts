@@ -125,12 +125,12 @@ export const WebhookPage = ({ webhookId }: { readonly webhookId: string }) => {
   return html`<section aria-labelledby="page-title">${back}
     <div class="page-head"><h1 id="page-title" tabindex="-1" class="break">${current.url}</h1>
       ${el(EnabledToggle, { webhook: current, onChanged: webhook.replace })}</div>
-    <dl class="facts">
+    <section class="card" aria-label="Settings"><dl class="facts">
       <dt>Events</dt><dd>${current.events.join(", ")}</dd>
       <dt>Sessions</dt><dd>${current.sessionIds === null ? "all, future ones too" : current.sessionIds.join(", ")}</dd>
       <dt>Description</dt><dd>${current.description ?? "–"}</dd>
       <dt>Created</dt><dd>${formatDateTime(current.createdAt)}</dd>
-    </dl>
+    </dl></section>
     ${el(Deliveries, { webhook: current })}
   </section>`
 }
