@@ -11,9 +11,6 @@ import { Either, Schema } from "effect"
  */
 const IMPORT_SPECIFIER = /(?<![\w$.-])(from\s*|import\s*)(["'])([\w@][\w@/.-]*)\2/g
 
-const isBare = (specifier: string): boolean =>
-  !specifier.startsWith("./") && !specifier.startsWith("../") && !specifier.startsWith("/") && !/^[a-z]+:/i.test(specifier)
-
 /** A served module imports a package the server does not serve: a build mistake, found at start. */
 export class UnresolvedImport extends Schema.TaggedError<UnresolvedImport>()("UnresolvedImport", {
   specifier: Schema.String
@@ -24,8 +21,8 @@ export const resolveBareImports = (
   urls: ReadonlyMap<string, string>
 ): Either.Either<string, UnresolvedImport> => {
   let unresolved: string | undefined
+  // The pattern matches bare names only: a relative or absolute URL starts with "." or "/".
   const rewritten = source.replace(IMPORT_SPECIFIER, (whole, keyword: string, quote: string, specifier: string) => {
-    if (!isBare(specifier)) return whole
     const url = urls.get(specifier)
     if (url === undefined) {
       unresolved ??= specifier
