@@ -1,5 +1,5 @@
 import { request } from "node:http"
-import { Effect, Exit, Layer, Option, Scope } from "effect"
+import { Effect, Exit, Layer, LogLevel, Logger, Option, Scope } from "effect"
 import { simulatorGatewayLayer } from "@wa-gateway/adapters"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { ApiKeys } from "../auth/api-keys.js"
@@ -146,7 +146,8 @@ describe("UI_ENABLED=false", () => {
     }).pipe(Layer.provideMerge(ApiKeys.Live))
     const layer = serverLayer({ port: 0, host: "127.0.0.1", ui: false }, SimulatorApiLive).pipe(
       Layer.provide(auth),
-      Layer.provide(simulatorGatewayLayer({ store: { _tag: "memory" } }))
+      Layer.provide(simulatorGatewayLayer({ store: { _tag: "memory" } })),
+      Layer.provide(Logger.minimumLogLevel(LogLevel.Warning))
     )
     const context = await Effect.runPromise(Layer.buildWithScope(layer, scope))
     baseUrl = `http://127.0.0.1:${Effect.runSync(Effect.provide(serverPort, context))}`
