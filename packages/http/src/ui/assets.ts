@@ -6,8 +6,7 @@ import { Effect, Either, Schema } from "effect"
 import { resolveBareImports } from "./bare-imports.js"
 import { VENDOR_MODULES, vendorModulePath } from "./vendor-modules.js"
 
-// Everything the dashboard serves, read once at start into a table keyed by
-// URL path. A request is answered from the table or not at all: no request
+// Everything the dashboard serves, read once into a table keyed by URL path. A request is answered from the table or not at all: no request
 // path ever reaches the file system, so there is nothing to traverse.
 
 export interface UiAsset {

@@ -38,18 +38,24 @@ const serveFrom = (
 /**
  * `GET /ui` and everything under it: the dashboard, served from the package.
  * Errors leave in the envelope like the API's (the envelope middleware wraps
- * these routes too). Assets are read once, at start; when the page is not
- * built, the server still starts and `/ui` answers 503 saying so.
+ * these routes too). The assets are read once, on the first request to /ui,
+ * not while the server starts: this layer is built after the port listens
+ * and before the request handler is attached, and a connection accepted in
+ * that window is never answered. When the page is not built, `/ui` answers
+ * 503 saying so (and the log says why).
  */
 export const uiRoutes = HttpApiBuilder.Router.use((router) =>
   Effect.gen(function* () {
-    const assets = yield* Effect.either(loadUiAssets)
-    if (Either.isLeft(assets)) {
-      yield* Effect.logWarning("the dashboard is not served: run `npm run build`").pipe(
-        Effect.annotateLogs({ reason: assets.left.reason })
+    const assets = yield* Effect.cached(
+      loadUiAssets.pipe(
+        Effect.tapError((missing) =>
+          Effect.logWarning("the dashboard is not served: run `npm run build`").pipe(
+            Effect.annotateLogs({ reason: missing.reason })
+          )),
+        Effect.either
       )
-    }
-    const serve = serveFrom(assets)
+    )
+    const serve = Effect.flatMap(assets, serveFrom)
     yield* router.get("/ui", serve)
     yield* router.get("/ui/*", serve)
   })
