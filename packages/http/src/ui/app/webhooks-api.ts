@@ -1,5 +1,5 @@
 import { type ApiClient, asFailure } from "./api-client.js"
-import { CreatedWebhook, type DeliveryStatus, DeliveryList, Webhook, type WebhookList as WebhookListBody, WebhookList } from "./webhooks-wire.js"
+import { CreatedWebhook, type DeliveryStatus, DeliveryList, Webhook, WebhookList } from "./webhooks-wire.js"
 
 // The webhook routes of spec/EVENTS.md, as the page calls them.
 
@@ -8,7 +8,7 @@ const webhookPath = (webhookId: string, suffix = "") => `${API}/webhooks/${encod
 
 export type WebhooksAvailability =
   | { readonly available: false }
-  | { readonly available: true; readonly list: WebhookListBody }
+  | { readonly available: true; readonly list: WebhookList }
 
 /** The feature check and the first page at once: a gateway without webhooks answers 404 here. */
 export const listWebhooks = async (client: ApiClient): Promise<WebhooksAvailability> => {
