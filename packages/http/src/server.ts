@@ -47,6 +47,29 @@ const unsupportedExpectation = JSON.stringify(toErrorResponse(
  *   and the envelope middleware makes it (`refuseEarly`).
  * And a client's reset of a socket Node handed over must not end the process.
  */
+/**
+ * The platform listens on the port while the layers are built and attaches
+ * its request handler only afterwards: a request accepted in between would
+ * never be answered. Hold those and replay them once the handler is there.
+ * Call it after the server's own request listeners are on: the next one
+ * added is the platform's.
+ */
+export const holdRequestsUntilServed = (server: Server): void => {
+  const held: Array<readonly [IncomingMessage, ServerResponse]> = []
+  const hold = (request: IncomingMessage, response: ServerResponse) => held.push([request, response])
+  const onNewListener = (event: string | symbol, listener: unknown) => {
+    if (event !== "request" || listener === hold) return
+    server.off("newListener", onNewListener)
+    server.off("request", hold)
+    // `newListener` fires before the handler is added: replay on the next tick, once it is.
+    process.nextTick(() => {
+      for (const [request, response] of held.splice(0)) server.emit("request", request, response)
+    })
+  }
+  server.on("newListener", onNewListener)
+  server.on("request", hold)
+}
+
 const createEnvelopedServer = (): Server => {
   const server = createServer({ requireHostHeader: false })
   // The last response of each connection: while it is half written, a second
@@ -78,6 +101,7 @@ const createEnvelopedServer = (): Server => {
     closeOnError(socket)
     socket.end(connectRefused)
   })
+  holdRequestsUntilServed(server)
   return server
 }
 
