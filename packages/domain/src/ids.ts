@@ -2,7 +2,7 @@ import { Effect, Random, Clock, Schema } from "effect"
 import { isStorableText } from "./storable-text.js"
 
 /** Crockford base32, the ULID alphabet (no I, L, O, U). */
-const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+export const CROCKFORD_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 export const SessionId = Schema.String.pipe(
   Schema.pattern(/^sess_[0-9A-HJKMNP-TV-Z]{26}$/),
@@ -22,8 +22,11 @@ export const OrgId = Schema.String.pipe(
 export type OrgId = typeof OrgId.Type
 
 /** International format, digits only, no leading `+`, 8–15 digits (the seed's rule). */
+/** The seed's phone rule: international format, digits only, no leading `+`, 8–15 digits. */
+export const PHONE_NUMBER_PATTERN = /^[0-9]{8,15}$/
+
 export const PhoneNumber = Schema.String.pipe(
-  Schema.pattern(/^[0-9]{8,15}$/),
+  Schema.pattern(PHONE_NUMBER_PATTERN),
   Schema.brand("PhoneNumber"),
   Schema.annotations({ identifier: "PhoneNumber", description: "digits only, no leading +, 8–15 digits" })
 )
@@ -47,7 +50,7 @@ const encodeBase32 = (value: bigint, length: number): string => {
   let out = ""
   let rest = value
   for (let i = 0; i < length; i++) {
-    out = CROCKFORD[Number(rest & 31n)] + out
+    out = CROCKFORD_ALPHABET[Number(rest & 31n)] + out
     rest >>= 5n
   }
   return out

@@ -3,16 +3,15 @@ import { describe, expect, it } from "@effect/vitest"
 import { Clock, Effect, Random, Schema, TestClock } from "effect"
 import * as fc from "fast-check"
 import { invalidPhoneArb, phoneNumberArb, sessionIdArb } from "../../testkit/src/arbitraries.js"
-import { isPhoneNumber, makeMonotonicSessionIds, makePairingAttemptId, makeSessionId, makeUlid, OrgId, PairingAttemptId, PhoneNumber, SessionId } from "./ids.js"
+import { CROCKFORD_ALPHABET, isPhoneNumber, makeMonotonicSessionIds, makePairingAttemptId, makeSessionId, makeUlid, OrgId, PairingAttemptId, PhoneNumber, SessionId } from "./ids.js"
 
 const isSessionId = Schema.is(SessionId)
 
-const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 /** Reads Crockford base32 back into a number, independently of the encoder under test. */
 const decode = (text: string): bigint =>
   [...text].reduce((value, char) => {
-    const digit = CROCKFORD.indexOf(char)
+    const digit = CROCKFORD_ALPHABET.indexOf(char)
     if (digit < 0) throw new Error(`not Crockford base32: ${char}`)
     return value * 32n + BigInt(digit)
   }, 0n)

@@ -1,5 +1,6 @@
 import {
   CompletePairing,
+  CROCKFORD_ALPHABET,
   CreateSession,
   DeleteSession,
   FailPairing,
@@ -18,6 +19,7 @@ import {
   SessionPaired,
   StartCodePairing,
   StartQrPairing,
+  TEXT_MAX_CHARACTERS,
   WaIdentity,
   type LogoutActor,
   type PairingFailureReason,
@@ -31,11 +33,10 @@ import * as fc from "fast-check"
 
 // ── ids ──────────────────────────────────────────────────────────────────────
 
-const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 /** `sess_` + a ULID: the first character is 0–7 because the time part is 48 bits. */
 export const sessionIdArb: fc.Arbitrary<SessionId> = fc
-  .tuple(fc.constantFrom(..."01234567"), fc.string({ unit: fc.constantFrom(...CROCKFORD), minLength: 25, maxLength: 25 }))
+  .tuple(fc.constantFrom(..."01234567"), fc.string({ unit: fc.constantFrom(...CROCKFORD_ALPHABET), minLength: 25, maxLength: 25 }))
   .map(([first, rest]) => SessionId.make(`sess_${first}${rest}`))
 
 export const orgIdArb: fc.Arbitrary<OrgId> = fc
@@ -63,7 +64,7 @@ export const invalidPhoneArb: fc.Arbitrary<string> = fc
   )
   .filter((s) => !isPhoneNumber(s))
 
-export const sessionNameArb: fc.Arbitrary<string> = fc.string({ maxLength: 100 })
+export const sessionNameArb: fc.Arbitrary<string> = fc.string({ maxLength: TEXT_MAX_CHARACTERS })
 
 export const pairingMethodArb: fc.Arbitrary<PairingMethod> = fc.constantFrom("qr", "code")
 export const pairingFailureReasonArb: fc.Arbitrary<PairingFailureReason> = fc.constantFrom("expired", "rejected", "engine_error")

@@ -1,12 +1,12 @@
 import { type Context, Effect, Either, Exit, Layer, Logger, LogLevel, ManagedRuntime, Option, Schema } from "effect"
-import { OrgId, SessionId, StorableDate, StorableText, type StoreUnavailable } from "@wa-gateway/domain"
+import { OrgId, PAGE_SIZE, PageCursor, PageSize, PushName, SessionId, SessionName, type StoreUnavailable } from "@wa-gateway/domain"
 import { parseCertRoot, parseServerUrl, type WhatsAppServer } from "../engine/baileys/whatsapp-server.js"
 import type { GatewayFailure } from "./error-table.js"
 import { Gateway, type PairingCode, type QrChallenge } from "./gateway.js"
 import { GatewayOperationError, toGatewayOperationError } from "./gateway-operation-error.js"
 import { type EngineName, type GatewayServices, productionGatewayLayer, simulatorGatewayLayer, type StoreOptions } from "./layer.js"
 import { type SessionEventEntry, toSessionEventEntry } from "./session-event-entry.js"
-import { SimulatedPhoneGateway } from "./simulated-phone-gateway.js"
+import { ReconnectAfterMs, SimulatedPhoneGateway } from "./simulated-phone-gateway.js"
 import { type SessionRepresentation, type SessionView, toSessionRepresentation } from "./session-view.js"
 
 export interface CreateGatewayOptions {
@@ -55,7 +55,7 @@ export interface OrgGateway {
   readonly orgId: string
   readonly create: (input?: { readonly name?: string }) => Promise<Session>
   readonly get: (sessionId: string) => Promise<Session>
-  /** Newest first; `pageSize` 1..100 (default 20). */
+  /** Newest first; `pageSize` 1..100 (default 20: `PAGE_SIZE`). */
   readonly list: (options?: { readonly pageSize?: number; readonly after?: ListCursor | null }) => Promise<{
     readonly sessions: ReadonlyArray<Session>
     readonly next: ListCursor | null
@@ -109,11 +109,8 @@ type Failure = GatewayFailure | GatewayOperationError
 
 const invalid = (message: string) => Effect.fail(new GatewayOperationError("validation_error", "InvalidInput", message))
 
-/** At most 100 characters, counted in code points as over HTTP, that the store can keep (no NUL, no lone surrogate). */
-const Text100 = StorableText.pipe(Schema.filter((text) => [...text].length <= 100))
-
 /** API.md: `name?: string ≤ 100 chars`; plain JS callers may pass anything. */
-const CreateInput = Schema.UndefinedOr(Schema.Struct({ name: Schema.optional(Text100) }))
+const CreateInput = Schema.UndefinedOr(Schema.Struct({ name: Schema.optional(SessionName) }))
 
 /** Decodes what a plain JS caller passed; a wrong shape is `validation_error`, never a defect. */
 const checked = <A, I>(schema: Schema.Schema<A, I>, input: unknown, message: string): Effect.Effect<A, GatewayOperationError> =>
@@ -125,15 +122,10 @@ const createInputOf = (input: unknown): Effect.Effect<{ readonly name: string },
     (decoded) => ({ name: decoded?.name ?? "" })
   )
 
-/** A cursor from a plain JS caller: its date must be one the store can compare against. */
-const CursorInput = Schema.Struct({ createdAt: StorableDate, sessionId: SessionId })
-
-const PushName = Schema.optionalWith(Text100, { exact: true })
-const ScanInput = Schema.Struct({ phoneNumber: Schema.String, pushName: PushName })
-const EnterCodeInput = Schema.Struct({ code: Schema.String, pushName: PushName })
-const DropOptions = Schema.UndefinedOr(
-  Schema.Struct({ reconnectAfterMs: Schema.optionalWith(Schema.Int.pipe(Schema.between(0, 3_600_000)), { exact: true }) })
-)
+const OptionalPushName = Schema.optionalWith(PushName, { exact: true })
+const ScanInput = Schema.Struct({ phoneNumber: Schema.String, pushName: OptionalPushName })
+const EnterCodeInput = Schema.Struct({ code: Schema.String, pushName: OptionalPushName })
+const DropOptions = Schema.UndefinedOr(Schema.Struct({ reconnectAfterMs: Schema.optionalWith(ReconnectAfterMs, { exact: true }) }))
 
 /** A malformed session id names no session: `not_found`, as over HTTP. */
 const sessionIdOf = (text: string): Effect.Effect<SessionId, GatewayOperationError> =>
@@ -216,12 +208,14 @@ export const createGateway = async (options: CreateGatewayOptions): Promise<Embe
       list: (page) =>
         run(withOrg((orgId) =>
           Effect.gen(function* () {
-            const pageSize = page?.pageSize ?? 20
-            if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 100) {
-              return yield* invalid("pageSize must be an integer from 1 to 100")
-            }
+            const pageSize = yield* checked(
+              PageSize,
+              page?.pageSize ?? PAGE_SIZE.default,
+              `pageSize must be an integer from ${PAGE_SIZE.min} to ${PAGE_SIZE.max}`
+            )
             const after = page?.after ?? null
-            const cursor = after === null ? null : yield* checked(CursorInput, after, "not a cursor of this gateway")
+            // Its date must be one the store can compare against.
+            const cursor = after === null ? null : yield* checked(PageCursor, after, "not a cursor of this gateway")
             const result = yield* (yield* Gateway).list(orgId, { pageSize, after: cursor })
             const last = result.sessions.at(-1)
             return {

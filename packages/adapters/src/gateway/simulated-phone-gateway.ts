@@ -1,4 +1,4 @@
-import { Context, Effect, Layer, Option, Queue } from "effect"
+import { Context, Effect, Layer, Option, Queue, Schema } from "effect"
 import {
   type EngineEvent,
   InvalidPhone,
@@ -15,6 +15,9 @@ import { type PhoneActionRejected, SimulatedPhone } from "../engine/simulator/si
 import { type SessionView, toSessionView } from "./session-view.js"
 
 export const DEFAULT_RECONNECT_AFTER_MS = 1000
+
+/** How long a dropped connection of the simulated phone stays down: up to an hour. */
+export const ReconnectAfterMs = Schema.Int.pipe(Schema.between(0, 3_600_000))
 
 export type SimulatedPhoneError = SessionNotFound | StoreUnavailable | PhoneActionRejected
 

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto"
 import { PGlite } from "@electric-sql/pglite"
-import { SessionId, type StoreUnavailable } from "@wa-gateway/domain"
+import { CROCKFORD_ALPHABET, SessionId, type StoreUnavailable } from "@wa-gateway/domain"
 import { Effect, Layer, type Scope } from "effect"
 import pg from "pg"
 import { SqlDatabase } from "./sql-database.js"
@@ -8,11 +8,10 @@ import { SqlDatabase } from "./sql-database.js"
 /** Tests need PostgreSQL: an unreachable server fails them, never skips them. */
 export const databaseUrl = process.env["DATABASE_URL"] ?? "postgres://postgres@127.0.0.1:5432/test"
 
-const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 /** A fresh valid session id (random, not time-ordered). */
 export const randomSessionId = (): SessionId =>
-  SessionId.make(`sess_${[...randomBytes(26)].map((b) => CROCKFORD[b % 32]).join("")}`)
+  SessionId.make(`sess_${[...randomBytes(26)].map((b) => CROCKFORD_ALPHABET[b % 32]).join("")}`)
 
 export const randomSuffix = (): string => randomBytes(6).toString("hex")
 

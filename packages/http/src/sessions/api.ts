@@ -1,6 +1,14 @@
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
 import { Effect, Encoding, Either, ParseResult, Schema } from "effect"
-import { isStorableDate, SessionEventTypeSchema, SessionId as DomainSessionId, StorableText } from "@wa-gateway/domain"
+import {
+  isStorableDate,
+  PAGE_SIZE,
+  PageCursor,
+  PageSize,
+  PHONE_NUMBER_PATTERN,
+  SessionEventTypeSchema,
+  SessionName
+} from "@wa-gateway/domain"
 import {
   ConflictResponse,
   ForbiddenResponse,
@@ -58,32 +66,9 @@ export const strictBody = {
   message: () => "Expected the body to be a JSON object"
 } as const
 
-/**
- * At most `max` characters, counted as Unicode code points like JSON Schema's
- * `maxLength` (an emoji is one character, not two UTF-16 units).
- */
-const codePointsAtMost = (max: number) => <A extends string, I, R>(self: Schema.Schema<A, I, R>) =>
-  self.pipe(
-    Schema.filter((text) => [...text].length <= max, {
-      message: () => `Expected a string at most ${max} character(s) long`,
-      jsonSchema: { maxLength: max }
-    })
-  )
-
-export const stringOfAtMost = (max: number) => Schema.String.pipe(codePointsAtMost(max))
-
-/** Text a client asks the store to keep: at most `max` characters, and storable (no NUL, no lone surrogate). */
-export const storableTextOfAtMost = (max: number) => StorableText.pipe(codePointsAtMost(max))
-
 export const CreateSessionRequest = Schema.Struct({
-  name: Schema.optionalWith(storableTextOfAtMost(100), { exact: true })
+  name: Schema.optionalWith(SessionName, { exact: true })
 }).annotations({ identifier: "CreateSessionRequest", ...strictBody })
-
-/** Where the next page starts: the last row of this page (keyset, newest first). */
-export interface PageCursor {
-  readonly createdAt: Date
-  readonly sessionId: DomainSessionId
-}
 
 /**
  * Exactly what `toISOString` wrote for a date the store can hold: a token
@@ -98,7 +83,7 @@ const CursorTimestamp = Schema.String.pipe(
   Schema.compose(Schema.DateFromString)
 )
 
-const CursorFields = Schema.Struct({ createdAt: CursorTimestamp, sessionId: DomainSessionId })
+const CursorFields = Schema.Struct({ ...PageCursor.fields, createdAt: CursorTimestamp })
 
 /** Opaque to clients: base64url of `<createdAt ISO>|<sessionId>`. */
 export const PageToken: Schema.Schema<PageCursor, string> = Schema.transformOrFail(
@@ -120,16 +105,16 @@ export const PageToken: Schema.Schema<PageCursor, string> = Schema.transformOrFa
   }
 ).annotations({ identifier: "PageToken", jsonSchema: { type: "string", description: "opaque; from `nextPageToken`" } })
 
-export const DEFAULT_PAGE_SIZE = 20
+export const DEFAULT_PAGE_SIZE = PAGE_SIZE.default
 
 export const ListSessionsParams = Schema.Struct({
   pageSize: Schema.optionalWith(
     // Decimal digits only: `Number()` would also read "1e1", " 1" or "0x10".
     Schema.compose(
-      Schema.String.pipe(Schema.pattern(/^[0-9]+$/, { message: () => "expected an integer from 1 to 100" })),
+      Schema.String.pipe(Schema.pattern(/^[0-9]+$/, { message: () => `expected an integer from ${PAGE_SIZE.min} to ${PAGE_SIZE.max}` })),
       Schema.NumberFromString
-    ).pipe(Schema.int(), Schema.between(1, 100)).annotations({
-      jsonSchema: { type: "integer", minimum: 1, maximum: 100, default: DEFAULT_PAGE_SIZE }
+    ).pipe(Schema.compose(PageSize)).annotations({
+      jsonSchema: { type: "integer", minimum: PAGE_SIZE.min, maximum: PAGE_SIZE.max, default: DEFAULT_PAGE_SIZE }
     }),
     { exact: true }
   ),
@@ -147,7 +132,7 @@ export const QrCode = Schema.Struct({
 }).annotations({ identifier: "QrCode" })
 
 /** A phone as the API takes it: international format, digits only, no leading +, 8–15 digits. */
-export const PhoneDigits = Schema.String.pipe(Schema.pattern(/^[0-9]{8,15}$/))
+export const PhoneDigits = Schema.String.pipe(Schema.pattern(PHONE_NUMBER_PATTERN))
 
 export const PairingCodeRequest = Schema.Struct({
   phone: PhoneDigits.annotations({
@@ -208,7 +193,7 @@ export class SessionsApi extends HttpApiGroup.make("sessions")
       .annotate(OpenApi.Summary, "List the sessions of your organization")
       .annotate(
         OpenApi.Description,
-        `Newest first. Requires \`read\`. \`pageSize\` 1..100 (default ${DEFAULT_PAGE_SIZE}); pass \`nextPageToken\` as \`pageToken\` for the next page.`
+        `Newest first. Requires \`read\`. \`pageSize\` ${PAGE_SIZE.min}..${PAGE_SIZE.max} (default ${DEFAULT_PAGE_SIZE}); pass \`nextPageToken\` as \`pageToken\` for the next page.`
       )
   )
   .add(

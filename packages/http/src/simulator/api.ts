@@ -1,6 +1,7 @@
 import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
-import { DEFAULT_RECONNECT_AFTER_MS } from "@wa-gateway/adapters"
+import { DEFAULT_RECONNECT_AFTER_MS, ReconnectAfterMs } from "@wa-gateway/adapters"
+import { PushName } from "@wa-gateway/domain"
 import {
   ConflictResponse,
   ForbiddenResponse,
@@ -12,12 +13,12 @@ import {
 } from "../errors.js"
 import { Authentication } from "../middleware/authentication.js"
 import { optionalRequestBody } from "../openapi.js"
-import { PhoneDigits, Session, SessionPath, storableTextOfAtMost, strictBody } from "../sessions/api.js"
+import { PhoneDigits, Session, SessionPath, strictBody } from "../sessions/api.js"
 
 // The /simulator/v1 routes of spec/API.md: a simulated phone acting on a
 // session, for the simulator engine. On any other engine they answer 501.
 
-const PushName = storableTextOfAtMost(100).annotations({
+const PushNameField = PushName.annotations({
   description: "the name the phone's owner set in WhatsApp"
 })
 
@@ -26,7 +27,7 @@ export const ScanRequest = Schema.Struct({
     description: "the phone that scans: international format, digits only, no leading +, 8–15 digits",
     examples: ["628123456789"]
   }),
-  pushName: Schema.optionalWith(PushName, { exact: true })
+  pushName: Schema.optionalWith(PushNameField, { exact: true })
 }).annotations({ identifier: "SimulatorScanRequest", ...strictBody })
 
 export const EnterCodeRequest = Schema.Struct({
@@ -34,12 +35,12 @@ export const EnterCodeRequest = Schema.Struct({
     description: "the pairing code as shown (`ABCD-1234`); case and the dash do not matter",
     examples: ["ABCD-1234"]
   }),
-  pushName: Schema.optionalWith(PushName, { exact: true })
+  pushName: Schema.optionalWith(PushNameField, { exact: true })
 }).annotations({ identifier: "SimulatorEnterCodeRequest", ...strictBody })
 
 export const DropConnectionRequest = Schema.Struct({
   reconnectAfterMs: Schema.optionalWith(
-    Schema.Int.pipe(Schema.between(0, 3_600_000)).annotations({
+    ReconnectAfterMs.annotations({
       description: `milliseconds until the engine reconnects (default ${DEFAULT_RECONNECT_AFTER_MS})`
     }),
     { exact: true }
