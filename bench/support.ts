@@ -13,11 +13,46 @@ export const benchDatabaseUrl = async (name: string): Promise<string> => {
   return url.toString()
 }
 
-export const median = (values: ReadonlyArray<number>): number => {
-  const sorted = [...values].sort((a, b) => a - b)
-  const mid = Math.floor(sorted.length / 2)
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
+const sorted = (values: ReadonlyArray<number>): Array<number> => [...values].sort((a, b) => a - b)
+
+/** The value at quantile `q` (0..1), interpolated between neighbours. */
+export const quantile = (values: ReadonlyArray<number>, q: number): number => {
+  const s = sorted(values)
+  if (s.length === 0) return Number.NaN
+  const at = (s.length - 1) * q
+  const low = Math.floor(at)
+  const high = Math.ceil(at)
+  return s[low]! + (s[high]! - s[low]!) * (at - low)
 }
+
+export const median = (values: ReadonlyArray<number>): number => quantile(values, 0.5)
+
+/**
+ * How far a set of measurements spreads around its median: half the
+ * interquartile range as a share of the median (`±x %`), robust to the odd
+ * round another developer's test run slowed down; min and max beside it.
+ */
+export interface Spread {
+  readonly median: number
+  readonly halfIqrShare: number
+  readonly min: number
+  readonly max: number
+  readonly values: ReadonlyArray<number>
+}
+
+export const spread = (values: ReadonlyArray<number>): Spread => {
+  const m = median(values)
+  return {
+    median: m,
+    halfIqrShare: (quantile(values, 0.75) - quantile(values, 0.25)) / 2 / m,
+    min: Math.min(...values),
+    max: Math.max(...values),
+    values
+  }
+}
+
+export const formatSpread = (s: Spread, digits = 2, unit = ""): string =>
+  `${s.median.toFixed(digits)}${unit} ±${(s.halfIqrShare * 100).toFixed(1)} % (${s.min.toFixed(digits)}–${s.max.toFixed(digits)})`
 
 /** Runs `count` operations over `writers` concurrent loops; returns operations per second. */
 export const throughput = async (count: number, writers: number, op: (writer: number, i: number) => Promise<unknown>): Promise<number> => {
@@ -31,6 +66,7 @@ export const throughput = async (count: number, writers: number, op: (writer: nu
 
 export const ratio = (value: number, baseline: number): string => `${(value / baseline).toFixed(2)}×`
 
+/** One line of a bench's table; `target` and `ok` when the line is held to a target. */
 export interface BenchLine {
   readonly name: string
   readonly value: string
@@ -45,3 +81,22 @@ export const printTable = (title: string, lines: ReadonlyArray<BenchLine>): void
     console.log(`- ${line.name}: ${line.value}${line.target === undefined ? "" : ` (target ${line.target})`}${verdict}`)
   }
 }
+
+/** Each round runs every contestant once, in an order that rotates from round to round (A B C, B C A, C A B…). */
+export const interleaved = async <K extends string>(
+  rounds: number,
+  contestants: ReadonlyArray<K>,
+  measure: (contestant: K, round: number) => Promise<number>
+): Promise<Record<K, Array<number>>> => {
+  const results = Object.fromEntries(contestants.map((c) => [c, [] as Array<number>])) as Record<K, Array<number>>
+  for (let round = 0; round < rounds; round++) {
+    for (let k = 0; k < contestants.length; k++) {
+      const contestant = contestants[(round + k) % contestants.length]!
+      results[contestant].push(await measure(contestant, round))
+    }
+  }
+  return results
+}
+
+/** Per-round ratios of `a` to `b` (both measured in the same rounds). */
+export const roundRatios = (a: ReadonlyArray<number>, b: ReadonlyArray<number>): Array<number> => a.map((x, i) => x / b[i]!)
