@@ -8,7 +8,7 @@
 import { execFileSync } from "node:child_process"
 import { type Bench, runIfMain } from "./results.js"
 import { type LoadResult, loadWith, root, startServer, stopServer } from "./http-load.js"
-import { type BenchLine, benchDatabaseUrl, formatSpread, interleaved, median, roundRatios, spread } from "./support.js"
+import { type BenchLine, benchDatabaseUrl, formatInterval, formatSpread, interleaved, median, medianInterval, roundRatios, spread } from "./support.js"
 
 const SECONDS = Number(process.env.BENCH_HTTP_SECONDS ?? 5)
 const ROUNDS = Number(process.env.BENCH_HTTP_ROUNDS ?? 5)
@@ -74,10 +74,10 @@ const run = async () => {
       for (const name of serverNames) {
         const target = targets[name]
         if (target === undefined) continue
-        const vsExpress = spread(roundRatios(rates[name], rates.Express))
+        const vsExpress = medianInterval(roundRatios(rates[name], rates.Express))
         const ratioOfMedians = median(rates[name]) / median(rates.Express)
         const line = {
-          name: `${route.name}, ${name} vs Express (ratio of medians; per-round ratios ${formatSpread(vsExpress, 2, "×")})`,
+          name: `${route.name}, ${name} vs Express (ratio of medians; per-round ratios ${formatInterval(vsExpress, 2, "×")})`,
           value: `${ratioOfMedians.toFixed(2)}×`
         }
         // The targets are the single read's; the page is reported beside it.

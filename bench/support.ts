@@ -54,6 +54,39 @@ export const spread = (values: ReadonlyArray<number>): Spread => {
 export const formatSpread = (s: Spread, digits = 2, unit = ""): string =>
   `${s.median.toFixed(digits)}${unit} ±${(s.halfIqrShare * 100).toFixed(1)} % (${s.min.toFixed(digits)}–${s.max.toFixed(digits)})`
 
+/**
+ * A 95 % confidence interval of the median, by bootstrap (2,000 resamples, a
+ * fixed seed so a run's figures can be recomputed from its result file). It
+ * narrows as rounds are added, which the spread of the rounds themselves
+ * does not: the half-width as a share of the median says how well the
+ * median ratio is known.
+ */
+export interface MedianInterval {
+  readonly median: number
+  readonly low: number
+  readonly high: number
+  readonly halfWidthShare: number
+}
+
+export const medianInterval = (values: ReadonlyArray<number>): MedianInterval => {
+  let seed = 0x9e3779b9
+  const random = () => {
+    // mulberry32
+    seed = (seed + 0x6d2b79f5) | 0
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+  const medians = Array.from({ length: 2000 }, () => median(values.map(() => values[Math.floor(random() * values.length)]!)))
+  const m = median(values)
+  const low = quantile(medians, 0.025)
+  const high = quantile(medians, 0.975)
+  return { median: m, low, high, halfWidthShare: (high - low) / 2 / m }
+}
+
+export const formatInterval = (i: MedianInterval, digits = 2, unit = ""): string =>
+  `${i.median.toFixed(digits)}${unit} (95 % CI ${i.low.toFixed(digits)}–${i.high.toFixed(digits)}, ±${(i.halfWidthShare * 100).toFixed(1)} %)`
+
 /** Runs `count` operations over `writers` concurrent loops; returns operations per second. */
 export const throughput = async (count: number, writers: number, op: (writer: number, i: number) => Promise<unknown>): Promise<number> => {
   const perWriter = Math.ceil(count / writers)
