@@ -1,106 +1,103 @@
-// DESIGN §6: GET /api/v1/sessions/{id} with auth on the real server against a
-// hand-written node:http + pg handler doing the same lookup; autocannon, same
-// concurrency, both as separate processes on the same PostgreSQL database.
-// Ours runs twice, at LOG_LEVEL=info (the default: one log line per request)
-// and at warn; every server is warmed up before the timed rounds, and the
-// rounds interleave the three.
-import { type ChildProcess, execFileSync, spawn } from "node:child_process"
-import { closeSync, openSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
-import { fileURLToPath } from "node:url"
-import autocannon from "autocannon"
-import { type BenchLine, benchDatabaseUrl, median, printTable, ratio } from "./support.js"
+// DESIGN §6: GET /api/v1/sessions/{id} and GET /api/v1/sessions?pageSize=50
+// with an API key on the real server, against the peers' stacks doing the
+// same work (bench/baselines/: node:http + pg, Express 4 + pg, Fastify 4 +
+// pg), each server its own process on one PostgreSQL database; autocannon,
+// same concurrency. Ours runs twice, at LOG_LEVEL=info (the default: one log
+// line per request, to a file) and at warn. Every server is warmed up, then
+// the rounds interleave all five with an order that rotates.
+import { execFileSync } from "node:child_process"
+import { type Bench, runIfMain } from "./results.js"
+import { type LoadResult, loadWith, root, startServer, stopServer } from "./http-load.js"
+import { type BenchLine, benchDatabaseUrl, formatInterval, formatSpread, interleaved, median, medianInterval, roundRatios, spread } from "./support.js"
 
-const root = fileURLToPath(new URL("..", import.meta.url))
 const SECONDS = Number(process.env.BENCH_HTTP_SECONDS ?? 5)
+const ROUNDS = Number(process.env.BENCH_HTTP_ROUNDS ?? 5)
 const WARMUP_SECONDS = 2
-const ROUNDS = 3
 const CONNECTIONS = 16
+const SESSIONS = 60
+const PAGE_SIZE = 50
 
-/**
- * Spawns a server and resolves once it answers HTTP on `port`. Its log goes
- * to a file, as to a collector: read through a pipe by this process, it would
- * take CPU from autocannon running here.
- */
-const start = (args: ReadonlyArray<string>, env: Record<string, string>, port: number): Promise<ChildProcess> =>
-  new Promise((resolve, reject) => {
-    const log = openSync(join(tmpdir(), `wa-bench-${port}.log`), "w")
-    const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...env, PORT: String(port) }, stdio: ["ignore", log, "inherit"] })
-    closeSync(log)
-    const failed = (code: number | null) => reject(new Error(`${args.join(" ")} exited with ${code}`))
-    child.once("exit", failed)
-    const poll = () =>
-      fetch(`http://127.0.0.1:${port}/healthz`).then(
-        () => {
-          child.off("exit", failed)
-          resolve(child)
-        },
-        () => setTimeout(poll, 100)
-      )
-    poll()
-  })
+const servers = [
+  { name: "node:http", port: 18182, args: ["bench/baselines/node-http.mjs"], env: {} },
+  { name: "Express", port: 18184, args: ["bench/baselines/express.mjs"], env: {} },
+  { name: "Fastify", port: 18185, args: ["bench/baselines/fastify.mjs"], env: {} },
+  { name: "ours, LOG_LEVEL=info", port: 18181, args: ["packages/http/dist/main.js"], env: { HOST: "127.0.0.1", LOG_LEVEL: "info" } },
+  { name: "ours, LOG_LEVEL=warn", port: 18183, args: ["packages/http/dist/main.js"], env: { HOST: "127.0.0.1", LOG_LEVEL: "warn" } }
+] as const
+type ServerName = (typeof servers)[number]["name"]
+const baselines = ["node:http", "Express", "Fastify"] as const
+const serverNames = servers.map((s) => s.name)
 
-const stop = (child: ChildProcess) =>
-  new Promise<void>((resolve) => {
-    child.on("exit", () => resolve())
-    child.kill("SIGTERM")
-  })
+/** DESIGN §6: reads ≥ 1.0× Express at info, ≥ 1.2× at warn. */
+const targets: Partial<Record<ServerName, number>> = { "ours, LOG_LEVEL=info": 1.0, "ours, LOG_LEVEL=warn": 1.2 }
 
-const load = async (url: string, token: string, seconds = SECONDS): Promise<number> => {
-  const result = await autocannon({ url, connections: CONNECTIONS, duration: seconds, headers: { authorization: `Bearer ${token}` } })
-  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`)
-  return result.requests.average
-}
-
-export const runHttpGet = async (): Promise<ReadonlyArray<BenchLine>> => {
+const run = async () => {
   const databaseUrl = await benchDatabaseUrl("wa_bench_http")
   const env = { DATABASE_URL: databaseUrl, WA_ENGINE: "simulator", LOG_LEVEL: "warn" }
   const cliOutput = execFileSync(process.execPath, ["packages/http/dist/cli.js", "api-keys", "create", "--org", "bench", "--capability", "read", "--capability", "manage"], { cwd: root, env: { ...process.env, ...env } }).toString()
   const token = cliOutput.trim().split("\n").at(-1)!.trim()
 
-  const info = await start(["packages/http/dist/main.js"], { ...env, HOST: "127.0.0.1", LOG_LEVEL: "info" }, 18181)
-  const warn = await start(["packages/http/dist/main.js"], { ...env, HOST: "127.0.0.1", LOG_LEVEL: "warn" }, 18183)
-  const created = await fetch("http://127.0.0.1:18181/api/v1/sessions", {
-    method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify({ name: "bench" })
-  })
-  const { sessionId } = (await created.json()) as { sessionId: string }
-  const baseline = await start(["bench/baseline-server.mjs"], env, 18182)
-
-  const servers = [
-    { name: "baseline", port: 18182 },
-    { name: "info", port: 18181 },
-    { name: "warn", port: 18183 }
-  ] as const
-  const rates: Record<(typeof servers)[number]["name"], Array<number>> = { baseline: [], info: [], warn: [] }
+  const children = await Promise.all(servers.map((s) => startServer(s.args, { ...env, ...s.env }, s.port)))
   try {
-    for (const server of servers) await load(`http://127.0.0.1:${server.port}/api/v1/sessions/${sessionId}`, token, WARMUP_SECONDS)
-    for (let round = 0; round < ROUNDS; round++) {
-      for (let k = 0; k < servers.length; k++) {
-        const server = servers[(round + k) % servers.length]!
-        rates[server.name].push(await load(`http://127.0.0.1:${server.port}/api/v1/sessions/${sessionId}`, token))
+    const sessionIds: Array<string> = []
+    for (let i = 0; i < SESSIONS; i++) {
+      const created = await fetch("http://127.0.0.1:18181/api/v1/sessions", {
+        method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify({ name: `bench ${i}` })
+      })
+      sessionIds.push(((await created.json()) as { sessionId: string }).sessionId)
+    }
+    const routes = [
+      { name: "GET /api/v1/sessions/{id}", path: `/api/v1/sessions/${sessionIds[0]}` },
+      { name: `GET /api/v1/sessions?pageSize=${PAGE_SIZE}`, path: `/api/v1/sessions?pageSize=${PAGE_SIZE}` }
+    ] as const
+    const portOf = (name: ServerName) => servers.find((s) => s.name === name)!.port
+    const lines: Array<BenchLine> = []
+    const figures: Record<string, Record<string, ReadonlyArray<LoadResult>>> = {}
+    for (const route of routes) {
+      for (const name of serverNames) await loadWith(`http://127.0.0.1:${portOf(name)}${route.path}`, token, CONNECTIONS, WARMUP_SECONDS)
+      const results: Record<string, Array<LoadResult>> = {}
+      const rates = await interleaved(ROUNDS, serverNames, async (name) => {
+        const result = await loadWith(`http://127.0.0.1:${portOf(name)}${route.path}`, token, CONNECTIONS, SECONDS)
+        ;(results[name] ??= []).push(result)
+        return result.requestsPerSecond
+      })
+      figures[route.name] = results
+      for (const name of serverNames) {
+        const rate = spread(rates[name])
+        const latency = (pick: (r: LoadResult) => number) => median(results[name]!.map(pick)).toFixed(1)
+        const vs = baselines.filter((b) => b !== name).map((b) => `${(rate.median / median(rates[b])).toFixed(2)}× ${b}`).join(", ")
+        lines.push({
+          name: `${route.name}, ${name}`,
+          value: `${formatSpread(rate, 0, " req/s")}, p50 ${latency((r) => r.p50Ms)} ms, p99 ${latency((r) => r.p99Ms)} ms; ${vs}`
+        })
+      }
+      for (const name of serverNames) {
+        const target = targets[name]
+        if (target === undefined) continue
+        const vsExpress = medianInterval(roundRatios(rates[name], rates.Express))
+        const ratioOfMedians = median(rates[name]) / median(rates.Express)
+        const line = {
+          name: `${route.name}, ${name} vs Express (ratio of medians; per-round ratios ${formatInterval(vsExpress, 2, "×")})`,
+          value: `${ratioOfMedians.toFixed(2)}×`
+        }
+        // The targets are the single read's; the page is reported beside it.
+        lines.push(route === routes[0] ? { ...line, target: `≥ ${target.toFixed(1)}×`, ok: ratioOfMedians >= target } : line)
       }
     }
-  } finally {
-    await Promise.all([stop(info), stop(warn), stop(baseline)])
-  }
-  const baseRate = median(rates.baseline)
-  const line = (level: "info" | "warn"): BenchLine => {
-    const rate = median(rates[level])
     return {
-      name: `GET /api/v1/sessions/{id} with an API key, LOG_LEVEL=${level}, vs baseline`,
-      value: `${rate.toFixed(0)} req/s = ${ratio(rate, baseRate)}`,
-      target: "≥ 0.8×",
-      ok: rate / baseRate >= 0.8
+      lines,
+      figures,
+      settings: { connections: CONNECTIONS, seconds: SECONDS, rounds: ROUNDS, warmupSeconds: WARMUP_SECONDS, sessions: SESSIONS, pageSize: PAGE_SIZE }
     }
+  } finally {
+    await Promise.all(children.map(stopServer))
   }
-  return [
-    { name: `node:http + pg baseline (${CONNECTIONS} connections, median of ${ROUNDS} × ${SECONDS} s)`, value: `${baseRate.toFixed(0)} req/s` },
-    line("info"),
-    line("warn")
-  ]
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  printTable("HTTP GET /api/v1/sessions/{id}", await runHttpGet())
+export const httpGet: Bench = {
+  name: "http-get",
+  title: `HTTP reads with an API key vs the peers' stacks (DESIGN §6; ${CONNECTIONS} connections, median of ${ROUNDS} interleaved rounds × ${SECONDS} s)`,
+  run
 }
+
+await runIfMain(import.meta.url, httpGet)

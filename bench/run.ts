@@ -1,15 +1,26 @@
-// `npm run bench`: every benchmark, each as ratios against a baseline measured in
-// the same run. Needs a built tree (`npm install` builds it) and PostgreSQL.
-import { loadavg } from "node:os"
-import { runHttpGet } from "./http-get.js"
-import { runSessions1000 } from "./sessions-1000.js"
-import { printTable } from "./support.js"
-import { runStoreAppend } from "./store-append.js"
+// `npm run bench`: every benchmark; `npm run bench -- <name> …`: only those.
+// Each measures against baselines in the same run, prints a table and writes
+// bench/results/<name>.json. Needs a built tree (`npm run build`) and PostgreSQL.
+import { httpGet } from "./http-get.js"
+import { rehydrate } from "./rehydrate.js"
+import { type Bench, runBench } from "./results.js"
+import { sessions1000 } from "./sessions-1000.js"
+import { storeAppend } from "./store-append.js"
 
-// Ratios hold up under load better than rates, but not completely: say what the machine was doing.
-const load = () => loadavg().map((l) => l.toFixed(2)).join(" ")
-console.log(`load average at start: ${load()}`)
-printTable("Event store append on PostgreSQL (DESIGN §6)", await runStoreAppend())
-printTable("HTTP GET /api/v1/sessions/{id} (DESIGN §6)", await runHttpGet())
-printTable("1,000 simulated paired sessions in one process (DESIGN §6)", await runSessions1000())
-console.log(`\nload average at end: ${load()}`)
+const benches: ReadonlyArray<Bench> = [storeAppend, rehydrate, httpGet, sessions1000]
+
+const asked = process.argv.slice(2)
+const unknown = asked.filter((name) => !benches.some((bench) => bench.name === name))
+if (unknown.length > 0) {
+  console.error(`unknown bench: ${unknown.join(", ")}; known: ${benches.map((b) => b.name).join(", ")}`)
+  process.exit(2)
+}
+const missed: Array<string> = []
+for (const bench of benches) {
+  if (asked.length > 0 && !asked.includes(bench.name)) continue
+  if (!(await runBench(bench))) missed.push(bench.name)
+}
+if (missed.length > 0) {
+  console.log(`\ntargets missed in: ${missed.join(", ")}`)
+  process.exitCode = 1
+}

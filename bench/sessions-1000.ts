@@ -9,7 +9,8 @@ import { setFlagsFromString } from "node:v8"
 import { Gateway, SimulatedPhoneGateway, type SimulatorGatewayServices, simulatorGatewayLayer, type StoreOptions } from "@wa-gateway/adapters"
 import { OrgId, SessionEngine, type SessionId } from "@wa-gateway/domain"
 import { Effect, Layer, Logger, LogLevel, ManagedRuntime } from "effect"
-import { type BenchLine, benchDatabaseUrl, printTable } from "./support.js"
+import { type Bench, runIfMain } from "./results.js"
+import { type BenchLine, benchDatabaseUrl } from "./support.js"
 
 const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 1_000)
 const CONCURRENCY = 16
@@ -78,7 +79,8 @@ const heapPerSession = async (name: string, store: StoreOptions) => {
   const pairedIn = performance.now() - started
   const full = await settledHeap()
   const ids = [...first, ...rest]
-  return { runtime, ids, lines: [
+  const figures = { emptyHeapBytes: empty, fullHeapBytes: full, heapPerSessionBytes: (full - tenth) / rest.length, pairingSeconds: pairedIn / 1000 }
+  return { runtime, ids, figures, lines: [
     { name: `${name}: empty gateway heap (baseline)`, value: `${(empty / 2 ** 20).toFixed(1)} MiB` },
     { name: `${name}: heap with ${ids.length} paired sessions`, value: `${(full / 2 ** 20).toFixed(1)} MiB` },
     { name: `${name}: heap per session (growth from ${first.length} to ${ids.length})`, value: `${((full - tenth) / rest.length / 1024).toFixed(1)} KiB` },
@@ -86,7 +88,7 @@ const heapPerSession = async (name: string, store: StoreOptions) => {
   ] satisfies Array<BenchLine> }
 }
 
-export const runSessions1000 = async (): Promise<ReadonlyArray<BenchLine>> => {
+const run = async () => {
   const memory = await heapPerSession("memory store", { _tag: "memory" })
   await memory.runtime.dispose()
 
@@ -101,13 +103,21 @@ export const runSessions1000 = async (): Promise<ReadonlyArray<BenchLine>> => {
   const resumedIn = performance.now() - started
   await rebooted.dispose()
 
-  return [
-    ...memory.lines,
-    ...postgres.lines,
-    { name: `PostgreSQL: boot until all ${postgres.ids.length} sessions are connected again`, value: `${(resumedIn / 1000).toFixed(2)} s` }
-  ]
+  return {
+    lines: [
+      ...memory.lines,
+      ...postgres.lines,
+      { name: `PostgreSQL: boot until all ${postgres.ids.length} sessions are connected again`, value: `${(resumedIn / 1000).toFixed(2)} s` }
+    ],
+    figures: { memory: memory.figures, postgres: postgres.figures, resumeSeconds: resumedIn / 1000 },
+    settings: { sessions: SESSIONS, concurrency: CONCURRENCY }
+  }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  printTable(`${SESSIONS} simulated paired sessions`, await runSessions1000())
+export const sessions1000: Bench = {
+  name: "sessions-1000",
+  title: `${SESSIONS} simulated paired sessions in one process (DESIGN §6)`,
+  run
 }
+
+await runIfMain(import.meta.url, sessions1000)

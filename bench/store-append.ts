@@ -1,17 +1,27 @@
 // DESIGN §6: one append (with the read-model update) on PostgreSQL against a
 // bare INSERT of the same row and against Emmett's appendToStream, same pool
 // size, 1 and 16 writers, each warmed up first (JIT, pool connections, Emmett's
-// schema), then the median of 3 interleaved rounds whose order rotates.
+// schema), then interleaved rounds whose order rotates. The targets are read
+// on the ratios of each round (ours and the baseline measured side by side),
+// with their spread: enough rounds that it stays within ±5 %.
 import { getPostgreSQLEventStore } from "@event-driven-io/emmett-postgresql"
 import { EventStoreSql, SqlDatabase } from "@wa-gateway/adapters"
 import { EventStore, OrgId, PairingStarted, SessionCreated, SessionId, type SessionRecord } from "@wa-gateway/domain"
 import { Effect, Layer, ManagedRuntime } from "effect"
 import pg from "pg"
-import { type BenchLine, benchDatabaseUrl, median, printTable, ratio, throughput } from "./support.js"
+import { type Bench, runIfMain } from "./results.js"
+import { type BenchLine, benchDatabaseUrl, formatInterval, formatSpread, interleaved, medianInterval, roundRatios, spread, throughput } from "./support.js"
 
-const APPENDS = Number(process.env.BENCH_APPENDS ?? 5_000)
-const WARMUP_APPENDS = Math.ceil(APPENDS / 5)
-const ROUNDS = 3
+/**
+ * Short rounds, many of them: each ratio pairs two runs a second or two
+ * apart, so a change in the machine's load shifts both; the median of the
+ * per-round ratios is then known within SPREAD_LIMIT on a quiet machine.
+ */
+const APPENDS = Number(process.env.BENCH_APPENDS ?? 2_000)
+const WARMUP_APPENDS = Math.ceil(APPENDS / 2)
+const ROUNDS = Number(process.env.BENCH_APPEND_ROUNDS ?? 15)
+/** How well a target's median per-round ratio must be known (half the width of its 95 % interval). */
+const SPREAD_LIMIT = 0.05
 const org = OrgId.make("bench")
 
 /** A distinct, valid id per (writers, round, writer): digits only, fixed width. */
@@ -27,9 +37,10 @@ const record = (id: SessionId, version: number, at: Date): SessionRecord => ({
 const BARE_INSERT = "insert into bare.events (stream_id, stream_version, org_id, type, data, occurred_at) values ($1, $2, $3, $4, $5, $6)"
 const bareRow = (streamId: string, i: number) => [streamId, i + 1, org, "PairingStarted", JSON.stringify({ method: "qr" }), new Date()]
 
-export const runStoreAppend = async (): Promise<ReadonlyArray<BenchLine>> => {
+const run = async () => {
   const url = await benchDatabaseUrl("wa_bench_append")
   const lines: Array<BenchLine> = []
+  const figures: Record<string, Record<string, ReadonlyArray<number>> | ReadonlyArray<number>> = {}
   for (const writers of [1, 16]) {
     const ours = ManagedRuntime.make(EventStoreSql.pipe(Layer.provide(SqlDatabase.postgres({ url, schema: "ours", poolSize: writers }))))
     const store = await ours.runPromise(EventStore)
@@ -66,30 +77,41 @@ export const runStoreAppend = async (): Promise<ReadonlyArray<BenchLine>> => {
     }
     const names = ["ours", "bare", "barePrepared", "emmett"] as const
     for (const name of names) await throughput(WARMUP_APPENDS, writers, appendWith[name](-1))
-    const rates = { ours: [] as Array<number>, bare: [] as Array<number>, barePrepared: [] as Array<number>, emmett: [] as Array<number> }
-    for (let round = 0; round < ROUNDS; round++) {
-      for (let k = 0; k < names.length; k++) {
-        const name = names[(round + k) % names.length]!
-        rates[name].push(await throughput(APPENDS, writers, appendWith[name](round)))
+    const rates = await interleaved(ROUNDS, names, (name, round) => throughput(APPENDS, writers, appendWith[name](round)))
+    figures[`${writers} writer(s), events per second`] = rates
+    figures[`${writers} writer(s), our append / bare INSERT per round`] = roundRatios(rates.ours, rates.bare)
+    const vsBare = roundRatios(rates.ours, rates.bare)
+    const vsEmmett = roundRatios(rates.ours, rates.emmett)
+    const vsPrepared = spread(roundRatios(rates.ours, rates.barePrepared))
+    const rate = (name: (typeof names)[number]) => formatSpread(spread(rates[name]), 0, " ev/s")
+    const heldTo = (ratios: ReadonlyArray<number>, target: number) => {
+      const interval = medianInterval(ratios)
+      return {
+        value: `${formatInterval(interval, 2, "×")}; rounds ${formatSpread(spread(ratios), 2, "×")}`,
+        target: `≥ ${target}×, known within ±${SPREAD_LIMIT * 100} %`,
+        ok: interval.median >= target && interval.halfWidthShare <= SPREAD_LIMIT
       }
     }
-    const ourRate = median(rates.ours)
-    const bareRate = median(rates.bare)
-    const emmettRate = median(rates.emmett)
     lines.push(
-      { name: `${writers} writer(s): bare INSERT`, value: `${bareRate.toFixed(0)} ev/s` },
-      { name: `${writers} writer(s): Emmett appendToStream`, value: `${emmettRate.toFixed(0)} ev/s` },
-      { name: `${writers} writer(s): our append vs bare INSERT`, value: `${ourRate.toFixed(0)} ev/s = ${ratio(ourRate, bareRate)}`, target: "≥ 0.75×", ok: ourRate / bareRate >= 0.75 },
-      { name: `${writers} writer(s): our append vs Emmett`, value: ratio(ourRate, emmettRate), target: "≥ 1.5×", ok: ourRate / emmettRate >= 1.5 },
-      { name: `${writers} writer(s): our append vs bare INSERT as a prepared statement (reference, no target)`, value: ratio(ourRate, median(rates.barePrepared)) }
+      { name: `${writers} writer(s): bare INSERT`, value: rate("bare") },
+      { name: `${writers} writer(s): bare INSERT as a prepared statement`, value: rate("barePrepared") },
+      { name: `${writers} writer(s): Emmett appendToStream`, value: rate("emmett") },
+      { name: `${writers} writer(s): our append`, value: rate("ours") },
+      { name: `${writers} writer(s): our append vs bare INSERT, per round`, ...heldTo(vsBare, 0.75) },
+      { name: `${writers} writer(s): our append vs Emmett, per round`, ...heldTo(vsEmmett, 1.5) },
+      { name: `${writers} writer(s): our append vs bare INSERT as a prepared statement, per round (reference, no target)`, value: formatSpread(vsPrepared, 2, "×") }
     )
     await emmett.close()
     await bare.end()
     await ours.dispose()
   }
-  return lines
+  return { lines, figures, settings: { appends: APPENDS, warmupAppends: WARMUP_APPENDS, rounds: ROUNDS, writers: [1, 16] } }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  printTable("Event store append (PostgreSQL)", await runStoreAppend())
+export const storeAppend: Bench = {
+  name: "store-append",
+  title: `Event store append on PostgreSQL (DESIGN §6; ${APPENDS} single-event appends a round, ${ROUNDS} interleaved rounds; rates: median ±IQR/2 (min–max))`,
+  run
 }
+
+await runIfMain(import.meta.url, storeAppend)

@@ -3,7 +3,7 @@ import type { Duplex } from "node:stream"
 import { type HttpApi, HttpApiBuilder, HttpApiScalar, HttpMiddleware, HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import type { ServeError } from "@effect/platform/HttpServerError"
-import { Effect, Layer, type LogLevel, Logger } from "effect"
+import { Effect, flow, Layer, type LogLevel, Logger } from "effect"
 import type { Gateway, SimulatedPhoneGateway } from "@wa-gateway/adapters"
 import { GatewayApi, SimulatorGatewayApi } from "./api.js"
 import type { Authenticator } from "./auth/authenticator.js"
@@ -12,6 +12,7 @@ import { HealthLive } from "./health/handlers.js"
 import { Authentication } from "./middleware/authentication.js"
 import { envelope } from "./middleware/envelope.js"
 import { requestLog } from "./middleware/request-log.js"
+import { sessionReadsFastPath } from "./sessions/read-fast-path.js"
 import { SessionsLive } from "./sessions/handlers.js"
 import { SimulatorLive } from "./simulator/handlers.js"
 import { uiRoutesWhen } from "./ui/routes.js"
@@ -129,18 +130,21 @@ export const SimulatorApiLive: Layer.Layer<HttpApi.Api, never, Gateway | Simulat
  * The HTTP server on `options.port` (0 → a free port; read it with
  * `serverPort`) serving `api` (`ApiLive` or `SimulatorApiLive`), with
  * `/openapi.json` and `/docs` of it, the error envelope everywhere and one
- * log line per request. Closing the layer stops accepting connections and
- * waits for in-flight requests (what SIGTERM does through `NodeRuntime.runMain`).
+ * log line per request, and the fast path of the session reads in front of
+ * the router. Closing the layer stops accepting connections and waits for
+ * in-flight requests (what SIGTERM does through `NodeRuntime.runMain`).
  */
 export const serverLayer = <R>(
   options: ListenOptions,
   api: Layer.Layer<HttpApi.Api, never, R>
-): Layer.Layer<HttpServer.HttpServer, ServeError, R> =>
+): Layer.Layer<HttpServer.HttpServer, ServeError, R | Gateway | Authenticator> =>
   HttpApiBuilder.serve(requestLog).pipe(
     Layer.provide(HttpApiScalar.layer({ path: "/docs" })),
     Layer.provide(uiRoutesWhen(options.ui ?? true)),
     Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" })),
-    Layer.provide(HttpApiBuilder.middleware(envelope)),
+    Layer.provide(HttpApiBuilder.middleware(Effect.map(sessionReadsFastPath, (fastPath) => flow(fastPath, envelope))).pipe(
+      Layer.provide(Authentication.Live)
+    )),
     Layer.provide(api),
     // The gateway exports no traces: a server span per request (a dozen
     // attributes copied from the headers) would cost CPU and go nowhere.

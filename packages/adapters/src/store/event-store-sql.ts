@@ -7,9 +7,9 @@ import {
   VersionConflict
 } from "@wa-gateway/domain"
 import { type Context, Effect, Layer, Option } from "effect"
-import { type Kysely, sql } from "kysely"
+import { CompiledQuery, type Kysely, sql } from "kysely"
 import { erasedIdentityJson } from "./erasure.js"
-import { decodeSessionRow, decodeStoredEvent, encodeEvent, identityColumns } from "./event-codec.js"
+import { decodeSessionRow, decodeSessionRows, decodeStoredEvent, encodeEvent, identityColumns } from "./event-codec.js"
 import { type Database, STREAM_VERSION_CONSTRAINT } from "./schema.js"
 import { attempt, failUnavailable, isUniqueViolation, query, SqlDatabase } from "./sql-database.js"
 
@@ -19,82 +19,113 @@ const sessionColumns = [
 
 const failure = "the event store is unavailable"
 
+/**
+ * The read model's queries as fixed texts: Kysely's builder compiles a query
+ * on every call (about a tenth of a GET's CPU in a profile of the server);
+ * these are the same statements it built, compiled once.
+ */
+const selectSessions = `select ${sessionColumns.map((c) => `"${c}"`).join(", ")} from "sessions"`
+const readModel = {
+  byId: `${selectSessions} where "session_id" = $1`,
+  firstPage: `${selectSessions} where "org_id" = $1 order by "created_at" desc, "session_id" desc limit $2`,
+  pageAfter: `${selectSessions} where "org_id" = $1 and ("created_at", "session_id") < ($2, $3) order by "created_at" desc, "session_id" desc limit $4`,
+  inStatus: `${selectSessions} where "status" = $1 order by "created_at", "session_id"`
+} as const
+
 const eventColumns = sql`global_position::text as position, stream_id, stream_version, org_id, type, data, occurred_at`
+
+/** Parameters of one statement, numbered as they are added (`$1`, `$2`…). */
+const parameterList = () => {
+  const values: Array<unknown> = []
+  const add = (value: unknown): string => {
+    values.push(value)
+    return `$${values.length}`
+  }
+  return { values, add }
+}
 
 /**
  * The append is one statement (DESIGN §3): a data-modifying CTE moves the
  * stream head in `sessions` only at the expected version, and the events are
  * inserted only for the head row it returns. Zero rows back means a stale or
- * future version, and nothing was written.
+ * future version, and nothing was written. The text depends only on the
+ * shape (create, move, erase; the number of events), so each shape is one
+ * prepared statement; it is written here rather than built with Kysely's
+ * `sql` template, whose compilation on every append cost as much CPU as the
+ * rest of the client side (bench/store-append.ts: 16 writers 0.70× → see bench/README.md).
  */
-const appendStatement = (request: AppendRequest) => {
+const appendStatement = (request: AppendRequest): CompiledQuery<{ position: string }> => {
   const nextVersion = request.expectedVersion + request.events.length
   const encoded = request.events.map(encodeEvent)
-  const metadata = JSON.stringify(request.metadata ?? {})
-  const [single] = encoded
-  // One event (nearly every append) needs no VALUES list to join and sort.
-  const insertEvents = encoded.length === 1 && single !== undefined
-    ? sql`
-      insert into events (stream_id, stream_version, org_id, type, data, metadata, occurred_at)
-      select head.session_id, ${nextVersion}::integer, ${request.orgId}::text, ${single.type}::text,
-             ${JSON.stringify(single.data)}::text::jsonb, ${metadata}::text::jsonb, ${request.occurredAt}::timestamptz
-      from head
-      returning global_position::text as position`
-    : sql`
-      insert into events (stream_id, stream_version, org_id, type, data, metadata, occurred_at)
-      select head.session_id, e.stream_version, ${request.orgId}::text, e.type, e.data::jsonb, ${metadata}::text::jsonb,
-             ${request.occurredAt}::timestamptz
-      from head cross join (values ${
-        sql.join(encoded.map(({ type, data }, i) =>
-          sql`(${request.expectedVersion + i + 1}::integer, ${type}::text, ${JSON.stringify(data)}::text)`))
-      }) as e (stream_version, type, data)
-      order by e.stream_version
-      returning global_position::text as position`
-  const id = request.streamId
+  const { values, add } = parameterList()
+  const id = add(request.streamId)
   const record = request.record
 
+  let head: string
   if (record === null) {
     // Erasure, in the same statement and so the same transaction: the head
     // goes, the stream's personal data is masked, its auth state deleted —
     // all only if the head was at the expected version.
-    return sql<{ position: string }>`
+    head = `
       with head as (
-        delete from sessions where session_id = ${id} and version = ${request.expectedVersion}
+        delete from sessions where session_id = ${id} and version = ${add(request.expectedVersion)}
         returning session_id
       ), erased_pairing as (
         update events set data = data - 'phone'
         where stream_id = ${id} and type = 'PairingStarted' and exists (select 1 from head)
       ), erased_identity as (
-        update events set data = data || ${erasedIdentityJson}::text::jsonb
+        update events set data = data || ${add(erasedIdentityJson)}::text::jsonb
         where stream_id = ${id} and type = 'SessionPaired' and exists (select 1 from head)
       ), erased_auth as (
         delete from wa_auth where session_id = ${id} and exists (select 1 from head)
-      )
-      ${insertEvents}`
-  }
-  const identity = identityColumns(record)
-  if (request.expectedVersion === 0) {
-    return sql<{ position: string }>`
+      )`
+  } else if (request.expectedVersion === 0) {
+    const identity = identityColumns(record)
+    head = `
       with head as (
-        insert into sessions (${sql.join(sessionColumns.map((c) => sql.id(c)))})
-        values (${id}, ${record.orgId}, ${record.name}, ${record.status}, ${identity.phone_number}, ${identity.wa_jid},
-                ${identity.wa_lid}, ${identity.push_name}, ${record.createdAt}::timestamptz, ${record.updatedAt}::timestamptz,
-                ${nextVersion}::integer)
+        insert into sessions (${sessionColumns.join(", ")})
+        values (${id}, ${add(record.orgId)}, ${add(record.name)}, ${add(record.status)}, ${add(identity.phone_number)},
+                ${add(identity.wa_jid)}, ${add(identity.wa_lid)}, ${add(identity.push_name)}, ${add(record.createdAt)}::timestamptz,
+                ${add(record.updatedAt)}::timestamptz, ${add(nextVersion)}::integer)
         on conflict (session_id) do nothing
         returning session_id
-      )
-      ${insertEvents}`
+      )`
+  } else {
+    const identity = identityColumns(record)
+    head = `
+      with head as (
+        update sessions set
+          name = ${add(record.name)}, status = ${add(record.status)}, phone_number = ${add(identity.phone_number)},
+          wa_jid = ${add(identity.wa_jid)}, wa_lid = ${add(identity.wa_lid)}, push_name = ${add(identity.push_name)},
+          updated_at = ${add(record.updatedAt)}::timestamptz, version = ${add(nextVersion)}::integer
+        where session_id = ${id} and version = ${add(request.expectedVersion)}
+        returning session_id
+      )`
   }
-  return sql<{ position: string }>`
-    with head as (
-      update sessions set
-        name = ${record.name}, status = ${record.status}, phone_number = ${identity.phone_number},
-        wa_jid = ${identity.wa_jid}, wa_lid = ${identity.wa_lid}, push_name = ${identity.push_name},
-        updated_at = ${record.updatedAt}::timestamptz, version = ${nextVersion}::integer
-      where session_id = ${id} and version = ${request.expectedVersion}
-      returning session_id
-    )
-    ${insertEvents}`
+
+  const orgId = add(request.orgId)
+  const metadata = add(JSON.stringify(request.metadata ?? {}))
+  const occurredAt = add(request.occurredAt)
+  const [single] = encoded
+  // One event (nearly every append) needs no VALUES list to join and sort.
+  const insertEvents = encoded.length === 1 && single !== undefined
+    ? `
+      insert into events (stream_id, stream_version, org_id, type, data, metadata, occurred_at)
+      select head.session_id, ${add(nextVersion)}::integer, ${orgId}::text, ${add(single.type)}::text,
+             ${add(JSON.stringify(single.data))}::text::jsonb, ${metadata}::text::jsonb, ${occurredAt}::timestamptz
+      from head
+      returning global_position::text as position`
+    : `
+      insert into events (stream_id, stream_version, org_id, type, data, metadata, occurred_at)
+      select head.session_id, e.stream_version, ${orgId}::text, e.type, e.data::jsonb, ${metadata}::text::jsonb,
+             ${occurredAt}::timestamptz
+      from head cross join (values ${
+        encoded.map(({ type, data }, i) =>
+          `(${add(request.expectedVersion + i + 1)}::integer, ${add(type)}::text, ${add(JSON.stringify(data))}::text)`).join(", ")
+      }) as e (stream_version, type, data)
+      order by e.stream_version
+      returning global_position::text as position`
+  return CompiledQuery.raw(`${head}\n${insertEvents}`, values)
 }
 
 const make = (db: Kysely<Database>): Context.Tag.Service<EventStore> => {
@@ -104,7 +135,7 @@ const make = (db: Kysely<Database>): Context.Tag.Service<EventStore> => {
   const append = (request: AppendRequest): Effect.Effect<AppendResult, VersionConflict | StoreUnavailable> =>
     Effect.gen(function* () {
       if (request.events.length === 0) return yield* Effect.dieMessage("an append needs at least one event")
-      const result = yield* attempt(() => appendStatement(request).execute(db)).pipe(
+      const result = yield* attempt(() => db.executeQuery(appendStatement(request))).pipe(
         // Creating a stream that was deleted (head gone, events kept) trips the
         // unique (stream_id, stream_version) constraint: the stream exists.
         Effect.catchAll((cause): Effect.Effect<never, VersionConflict | StoreUnavailable> =>
@@ -138,27 +169,23 @@ const make = (db: Kysely<Database>): Context.Tag.Service<EventStore> => {
       failure
     ).pipe(Effect.flatMap((result) => Effect.forEach(result.rows, decodeStoredEvent)))
 
+  const rowsOf = (text: string, parameters: ReadonlyArray<unknown>) =>
+    query(() => db.executeQuery(CompiledQuery.raw(text, [...parameters])), failure).pipe(Effect.map((result) => result.rows))
+
   const getSession = (sessionId: string) =>
-    query(() => db.selectFrom("sessions").select(sessionColumns).where("session_id", "=", sessionId).executeTakeFirst(), failure).pipe(
-      Effect.flatMap((row) => row === undefined ? Effect.succeed(Option.none()) : Effect.map(decodeSessionRow(row), Option.some))
+    rowsOf(readModel.byId, [sessionId]).pipe(
+      Effect.flatMap(([row]) => row === undefined ? Effect.succeed(Option.none()) : Effect.map(decodeSessionRow(row), Option.some))
     )
 
-  const listSessions = (request: SessionPageRequest) =>
-    query(() => {
-      let q = db.selectFrom("sessions").select(sessionColumns).where("org_id", "=", request.orgId)
-      const { after } = request
-      if (after !== null) {
-        q = q.where(({ eb, refTuple, tuple }) => eb(refTuple("created_at", "session_id"), "<", tuple(after.createdAt, after.sessionId)))
-      }
-      return q.orderBy("created_at", "desc").orderBy("session_id", "desc").limit(request.pageSize + 1).execute()
-    }, failure).pipe(
-      // One row more than the page tells whether another page follows.
-      Effect.flatMap((rows) =>
-        Effect.map(Effect.forEach(rows.slice(0, request.pageSize), decodeSessionRow), (sessions) => ({
-          sessions,
-          hasMore: rows.length > request.pageSize
-        })))
-    )
+  const listSessions = (request: SessionPageRequest) => {
+    const { after, orgId, pageSize } = request
+    // One row more than the page tells whether another page follows.
+    const rows = after === null
+      ? rowsOf(readModel.firstPage, [orgId, pageSize + 1])
+      : rowsOf(readModel.pageAfter, [orgId, after.createdAt, after.sessionId, pageSize + 1])
+    return Effect.flatMap(rows, (rows) =>
+      Effect.map(decodeSessionRows(rows.slice(0, pageSize)), (sessions) => ({ sessions, hasMore: rows.length > pageSize })))
+  }
 
   return {
     append,
@@ -166,12 +193,7 @@ const make = (db: Kysely<Database>): Context.Tag.Service<EventStore> => {
     readAll,
     getSession,
     listSessions,
-    sessionsInStatus: (status) =>
-      query(() =>
-        db.selectFrom("sessions").select(sessionColumns).where("status", "=", status)
-          .orderBy("created_at").orderBy("session_id").execute(),
-        failure
-      ).pipe(Effect.flatMap((rows) => Effect.forEach(rows, decodeSessionRow))),
+    sessionsInStatus: (status) => Effect.flatMap(rowsOf(readModel.inStatus, [status]), decodeSessionRows),
     ping: Effect.asVoid(query(() => sql`select 1`.execute(db), failure))
   }
 }

@@ -4,7 +4,8 @@ import { Authenticator } from "../auth/authenticator.js"
 import { CurrentPrincipal } from "../auth/principal.js"
 import { Unauthorized, UnauthorizedResponse, Unavailable, UnavailableResponse } from "../errors.js"
 
-const bearer = HttpApiSecurity.bearer.pipe(
+/** The bearer scheme of every authenticated route (its OpenAPI description included). */
+export const bearer = HttpApiSecurity.bearer.pipe(
   HttpApiSecurity.annotate(OpenApi.Format, "JWT"),
   HttpApiSecurity.annotate(
     OpenApi.Description,

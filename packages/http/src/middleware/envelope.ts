@@ -93,10 +93,10 @@ const tooDeep = () =>
 const readsBodyFirst = (request: HttpServerRequest.HttpServerRequest): boolean =>
   isChunked(request) || (announcesBody(request) && !ignoresBody(request.method))
 
-const withBufferedBody = (
+const withBufferedBody = <E, R>(
   request: HttpServerRequest.HttpServerRequest,
-  app: HttpApp.Default
-): HttpApp.Default<HttpServerError.RequestError> =>
+  app: HttpApp.Default<E, R>
+): HttpApp.Default<E | HttpServerError.RequestError, R> =>
   Effect.flatMap(readInterruptibly(readBody(request, BODY_LIMIT_BYTES)), (body) =>
     Option.match(body, {
       onNone: () =>
@@ -145,7 +145,7 @@ const toApiError = (cause: Cause.Cause<unknown>): Effect.Effect<ApiError> => {
  * Wraps the whole API (routes, /openapi.json, /docs) so every non-2xx
  * response leaves in the envelope of spec/API.md (DESIGN §9).
  */
-export const envelope = (app: HttpApp.Default): HttpApp.Default =>
+export const envelope = <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<never, R> =>
   Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
     Option.match(refuseEarly(request), {
       onSome: (error) => Effect.succeed(errorHttpResponse(error)),

@@ -1,27 +1,17 @@
 import { HttpApiBuilder, type HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { Effect, Option, Schema } from "effect"
-import { Gateway, type SessionView, toSessionEventEntry, toSessionRepresentation } from "@wa-gateway/adapters"
-import { SessionId } from "@wa-gateway/domain"
+import { Effect, Schema } from "effect"
+import { Gateway, toSessionEventEntry } from "@wa-gateway/adapters"
 import QRCode from "qrcode"
 import { SimulatorGatewayApi } from "../api.js"
 import { asCaller } from "../auth/command-metadata.js"
 import { CurrentPrincipal } from "../auth/principal.js"
-import { mapErrors, NotFound, invalidJson, validationErrorFromParseError } from "../errors.js"
+import { mapErrors, invalidJson, validationErrorFromParseError } from "../errors.js"
 import { requireCapability } from "../middleware/capability.js"
-import { CreateSessionRequest, DEFAULT_PAGE_SIZE, type Session } from "./api.js"
+import { CreateSessionRequest } from "./api.js"
 import { sessionsPolicy } from "./policy.js"
-
-export const toSession = (view: SessionView): Session => toSessionRepresentation(view)
-
-
-const decodeSessionId = Schema.decodeUnknownOption(SessionId)
-
-/** A malformed id names no session: 404, like an unknown one (API.md). */
-export const parseSessionId = (raw: string): Effect.Effect<SessionId, NotFound> =>
-  Option.match(decodeSessionId(raw), {
-    onNone: () => Effect.fail(new NotFound({ message: "session not found", details: {} })),
-    onSome: Effect.succeed
-  })
+import { makeSessionReads } from "./reads.js"
+import { parseSessionId } from "./session-id.js"
+import { toSession } from "./session-wire.js"
 
 /**
  * A route whose body is optional (`POST /sessions`, `:dropConnection`): none
@@ -47,6 +37,7 @@ const qrPng = (qr: string) =>
 export const SessionsLive = HttpApiBuilder.group(SimulatorGatewayApi, "sessions", (handlers) =>
   Effect.gen(function* () {
     const gateway = yield* Gateway
+    const reads = yield* makeSessionReads
 
     /** Capability first, then the caller's org for the gateway call. */
     const authorized = (route: keyof typeof sessionsPolicy) =>
@@ -59,27 +50,8 @@ export const SessionsLive = HttpApiBuilder.group(SimulatorGatewayApi, "sessions"
           const body = yield* readOptionalBody(CreateSessionRequest, request)
           return toSession(yield* mapErrors(gateway.create(orgId, { name: body.name ?? "" })))
         })))
-      .handle("list", ({ urlParams }) =>
-        Effect.gen(function* () {
-          const orgId = yield* authorized("list")
-          const page = yield* mapErrors(gateway.list(orgId, {
-            pageSize: urlParams.pageSize ?? DEFAULT_PAGE_SIZE,
-            after: urlParams.pageToken ?? null
-          }))
-          const last = page.sessions.at(-1)
-          return {
-            sessions: page.sessions.map(toSession),
-            nextPageToken: page.hasMore && last !== undefined
-              ? { createdAt: last.createdAt, sessionId: last.sessionId }
-              : null
-          }
-        }))
-      .handle("get", ({ path }) =>
-        Effect.gen(function* () {
-          const orgId = yield* authorized("get")
-          const sessionId = yield* parseSessionId(path.session)
-          return toSession(yield* mapErrors(gateway.get(orgId, sessionId)))
-        }))
+      .handle("list", ({ urlParams }) => Effect.flatMap(CurrentPrincipal, (principal) => reads.list(principal, urlParams)))
+      .handle("get", ({ path }) => Effect.flatMap(CurrentPrincipal, (principal) => reads.get(principal, path.session)))
       .handle("qr", ({ path, request }) =>
         asCaller(Effect.gen(function* () {
           const orgId = yield* authorized("qr")

@@ -7,7 +7,9 @@ import { asCaller } from "../auth/command-metadata.js"
 import { CurrentPrincipal } from "../auth/principal.js"
 import { mapErrors } from "../errors.js"
 import { requireCapability } from "../middleware/capability.js"
-import { parseSessionId, readOptionalBody, toSession } from "../sessions/handlers.js"
+import { readOptionalBody } from "../sessions/handlers.js"
+import { parseSessionId } from "../sessions/session-id.js"
+import { toSession } from "../sessions/session-wire.js"
 import { DropConnectionRequest, simulatorCapability } from "./api.js"
 
 export const SimulatorLive = HttpApiBuilder.group(SimulatorGatewayApi, "simulator", (handlers) =>
