@@ -5,7 +5,7 @@
 // line, and plain-fetch calls of the HTTP API.
 import { type ChildProcess, spawn } from "node:child_process"
 import { randomBytes } from "node:crypto"
-import { mkdtempSync, rmSync } from "node:fs"
+import { appendFileSync, mkdtempSync, rmSync } from "node:fs"
 import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
@@ -224,8 +224,14 @@ export const startGateway = async (options: {
     stdio: ["ignore", "pipe", "pipe"]
   })
   running.add(child)
-  child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")))
-  child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")))
+  // E2E_LOG_DIR=<dir> keeps each gateway's output in <dir>/gateway-<port>.log, to read after a failure.
+  const logDir = process.env["E2E_LOG_DIR"]
+  const keep = (text: string) => {
+    output += text
+    if (logDir !== undefined) appendFileSync(join(logDir, `gateway-${port}.log`), text)
+  }
+  child.stdout?.on("data", (chunk: Buffer) => keep(chunk.toString("utf8")))
+  child.stderr?.on("data", (chunk: Buffer) => keep(chunk.toString("utf8")))
   const exit = new Promise<number | null>((done) => child.once("exit", (code) => {
     running.delete(child)
     done(code)

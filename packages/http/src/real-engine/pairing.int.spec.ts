@@ -22,12 +22,15 @@ afterAll(async () => {
 })
 
 const phone = () => newPhoneNumber("811")
+/** Every QR string and pairing code the API handed out: secrets no log line may hold. */
+const shown: Array<string> = []
 
 describe.concurrent("the real engine pairs through the HTTP API (PostgreSQL)", () => {
   it("by QR: the string /qr returns is what the phone scans; paired and connected; /me is exactly the phone's identity", async () => {
     const { api } = gateway
     const { sessionId } = await api.create("qr line")
     const { qr, expiresAt } = await api.qr(sessionId)
+    shown.push(qr)
     expect(qr).toMatch(/^https:\/\/wa\.me\/settings\/linked_devices#2@/)
     expect(Date.parse(expiresAt)).toBeGreaterThan(Date.now())
     expect((await api.get(sessionId)).status).toBe("pairing")
@@ -53,6 +56,7 @@ describe.concurrent("the real engine pairs through the HTTP API (PostgreSQL)", (
     const phoneNumber = phone()
     const { sessionId } = await api.create("code line")
     const { code, expiresAt } = await api.requestPairingCode(sessionId, phoneNumber)
+    shown.push(code, code.replace("-", ""))
     expect(code).toMatch(/^[A-Z0-9]{4}-[A-Z0-9]{4}$/)
     expect(Date.parse(expiresAt)).toBeGreaterThan(Date.now())
     expect(fake.pendingPairings.find((p) => p.codeRequestedFor === phoneNumber)).toBeDefined()
@@ -71,6 +75,7 @@ describe.concurrent("the real engine pairs through the HTTP API (PostgreSQL)", (
       const phoneNumber = phone()
       const { sessionId } = await api.create(`line ${i}`)
       const { qr } = await api.qr(sessionId)
+      shown.push(qr)
       const device = await fake.phone.scan(qr, { phoneNumber, pushName: `Line ${i}` })
       return { sessionId, phoneNumber, device, i }
     }))
@@ -120,12 +125,27 @@ describe.concurrent("the real engine pairs through the HTTP API (PostgreSQL)", (
   })
 })
 
+describe("the gateway's log, after all of the above (LOG_LEVEL=info)", () => {
+  it("holds none of the phone numbers, JIDs, LIDs, QR strings or pairing codes the gateway handled", () => {
+    expect(fake.devices.length).toBeGreaterThanOrEqual(24)
+    const secrets = [
+      ...shown,
+      ...fake.devices.flatMap((d) => [d.phoneNumber, d.jid, d.lid, d.lid.split(":")[0]!])
+    ]
+    const output = gateway.output()
+    expect(output).toContain("socket closed: RestartRequired (515)")
+    expect(secrets.filter((secret) => output.includes(secret))).toEqual([])
+  })
+})
+
 /** A session paired by QR with a phone of its own, connected. */
 const pairedByQr = async (name: string, pushName?: string) => {
   const { api } = gateway
   const phoneNumber = phone()
   const { sessionId } = await api.create(name)
-  const device = await fake.phone.scan((await api.qr(sessionId)).qr, { phoneNumber, ...(pushName === undefined ? {} : { pushName }) })
+  const { qr } = await api.qr(sessionId)
+  shown.push(qr)
+  const device = await fake.phone.scan(qr, { phoneNumber, ...(pushName === undefined ? {} : { pushName }) })
   await api.until(sessionId, "paired and connected", (s) => s.status === "paired" && s.connected)
   await device.waitForLogin({ timeoutMs: 10_000 })
   return { sessionId, device, phoneNumber }
