@@ -79,9 +79,10 @@ describe.concurrent("a paired session whose connection WhatsApp closes, reconnec
     expect(backoff.map((b) => b.attempt)).toEqual([1, 2, 3, 4])
     // full jitter: each delay anywhere from 0 to its cap (1 s, 2 s, 4 s, 8 s)
     for (const { attempt, delayMs } of backoff) expect(delayMs).toBeLessThanOrEqual(1_000 * 2 ** (attempt - 1))
-    // and each reconnect really waited: a socket opens no sooner than the announced delay after the previous one closed
+    // and each reconnect really waited: a socket opens no sooner than the announced delay after the previous
+    // one closed (as the fake saw them: it records a close when its event loop reads it, hence the slack)
     const closedAndOpened = logins.slice(1).map((c, k) => c.openedAt.getTime() - logins[k]!.closedAt!.getTime())
-    for (const [k, gap] of closedAndOpened.entries()) expect(gap).toBeGreaterThanOrEqual(backoff[k]!.delayMs - 50)
+    for (const [k, gap] of closedAndOpened.entries()) expect(gap).toBeGreaterThanOrEqual(backoff[k]!.delayMs - 250)
     device.assertAtMostOneConnection()
   }, 60_000)
 })
@@ -107,7 +108,7 @@ describe("a paired session whose connection WhatsApp ends for good stays down (P
     ;[unlinked, replaced, banned] = await Promise.all([pairedSession("unlinked line"), pairedSession("replaced line"), pairedSession("banned line")])
   })
 
-  it.concurrent("unlinked on the phone (401 device_removed): logged_out by the device, auth state purged, no reconnect attempt for 10 s", async () => {
+  it.concurrent("unlinked on the phone (401 device_removed): logged_out by the device, auth state purged, no reconnect attempt for 10 s; then linked again as a new device", async () => {
     const { sessionId, device } = unlinked
     expect(await authRows(sessionId)).toBeGreaterThan(0)
     await device.unlink()
@@ -117,7 +118,15 @@ describe("a paired session whose connection WhatsApp ends for good stays down (P
     expect(await authRows(sessionId)).toBe(0)
     await expectNoNewConnections([device], 10_000)
     expect(device.linked).toBe(false)
-  }, 30_000)
+
+    // the same phone links the session again: a new device, from fresh creds
+    const { qr } = await gateway.api.qr(sessionId)
+    const relinked = await fake.phone.scan(qr, { phoneNumber: device.phoneNumber })
+    expect(relinked.deviceId).toBe(device.deviceId + 1)
+    expect(await gateway.api.until(sessionId, "paired again", (s) => s.status === "paired" && s.connected)).toMatchObject({ waJid: relinked.jid, waLid: relinked.lid })
+    await relinked.waitForLogin({ timeoutMs: 10_000 })
+    expect(device.totalConnections).toBe(2)
+  }, 45_000)
 
   it.concurrent("replaced (440): reported (connected: false, a warning naming 440), not fought: no reconnect attempt for 10 s, the creds kept", async () => {
     const { sessionId, device } = replaced
