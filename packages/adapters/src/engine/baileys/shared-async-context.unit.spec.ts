@@ -79,7 +79,7 @@ describe("SharedAsyncLocalStorage", () => {
         for (const socket of sockets) {
           // what Baileys does at every login (the LID mapping) and for every message: its own AsyncLocalStorage runs
           const { authState } = socket as ReturnType<typeof makeWASocket>
-          yield* Effect.promise(() => authState.keys.transaction(() => authState.keys.set({ "lid-mapping": { probe: "1" } }), "probe"))
+          yield* Effect.promise(() => authState.keys.transaction(async () => { await authState.keys.set({ "lid-mapping": { probe: "1" } }) }, "probe"))
         }
         const after = yield* Effect.promise(instancesPropagated)
         expect(after - before).toBeLessThanOrEqual(1)
