@@ -5,7 +5,8 @@
 // connected session, the time until every session is connected again, and
 // the gateway's CPU time per idle session per minute (from /proc/<pid>/stat
 // over a quiet BENCH_IDLE_SECONDS, default 60). The gateway runs with its
-// defaults (WA_RESUME_CONCURRENCY 8, LOG_LEVEL warn); its log goes to a file.
+// defaults (LOG_LEVEL warn; WA_RESUME_CONCURRENCY 8, or BENCH_RESUME_CONCURRENCY);
+// its log goes to a file.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process"
 import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs"
 import { cpus, loadavg, tmpdir } from "node:os"
@@ -19,6 +20,8 @@ const root = fileURLToPath(new URL("..", import.meta.url))
 const memoryProbe = fileURLToPath(new URL("./drill/memory-probe.mjs", import.meta.url))
 const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 500)
 const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 60)
+/** The gateway's WA_RESUME_CONCURRENCY: how many sessions log in at once after the restart. */
+const RESUME_CONCURRENCY = Number(process.env.BENCH_RESUME_CONCURRENCY ?? 8)
 /** Sessions paired at once (create, /qr, the phone scans). */
 const PAIRING_CONCURRENCY = 16
 /** Clock ticks per second of /proc/<pid>/stat's utime and stime. */
@@ -70,7 +73,8 @@ const startGateway = async (fake: FakeWhatsApp, databaseUrl: string, logFile: st
       WA_ENGINE: "baileys",
       WA_SERVER_URL: fake.url,
       WA_SERVER_CERT_ROOT: fake.certRoot,
-      LOG_LEVEL: "warn"
+      LOG_LEVEL: "warn",
+      WA_RESUME_CONCURRENCY: String(RESUME_CONCURRENCY)
     },
     stdio: ["ignore", log, log, "ipc"]
   })
@@ -252,13 +256,13 @@ export const runRealEngine = async (): Promise<{ readonly lines: ReadonlyArray<B
       { name: `per session, heap growth from ${tenth} to ${SESSIONS} sessions`, value: kib(figures.heapPerSessionGrowthFromTenthBytes) },
       { name: `SIGTERM with ${SESSIONS} sockets open until exit`, value: seconds(stoppedIn) },
       { name: "restart: spawn until /healthz answers", value: seconds(healthyIn) },
-      { name: `restart: spawn until all ${SESSIONS} are connected again (WA_RESUME_CONCURRENCY 8)`, value: seconds(resumedIn) },
+      { name: `restart: spawn until all ${SESSIONS} are connected again (WA_RESUME_CONCURRENCY ${RESUME_CONCURRENCY})`, value: seconds(resumedIn) },
       { name: "restart: gateway CPU time until then", value: seconds(cpuUntilResumed) },
       { name: `${SESSIONS} resumed and connected: heap / RSS`, value: `${mib(resumed.heapUsed)} / ${mib(resumed.rss)}` },
       { name: "per connected session after the restart: heap / RSS (over the empty gateway)", value: `${kib(perSession(resumed, "heapUsed"))} / ${kib(perSession(resumed, "rss"))}` },
       { name: `idle: gateway CPU per session per minute (over ${figures.idle.seconds} s, ${stillConnected} connected at the end)`, value: `${idleCpuPerSessionPerMinute.toFixed(2)} ms` }
     ]
-    return { lines, figures, settings: { sessions: SESSIONS, idleSeconds: IDLE_SECONDS, pairingConcurrency: PAIRING_CONCURRENCY, resumeConcurrency: 8, logLevel: "warn", logFile } }
+    return { lines, figures, settings: { sessions: SESSIONS, idleSeconds: IDLE_SECONDS, pairingConcurrency: PAIRING_CONCURRENCY, resumeConcurrency: RESUME_CONCURRENCY, logLevel: "warn", logFile } }
   } finally {
     await Promise.all(gateways.map(stopGateway))
     await fake.close()
