@@ -2,12 +2,13 @@
 // Each measures against baselines in the same run, prints a table and writes
 // bench/results/<name>.json. Needs a built tree (`npm run build`) and PostgreSQL.
 import { httpGet } from "./http-get.js"
+import { realEngine } from "./real-engine.js"
 import { rehydrate } from "./rehydrate.js"
 import { type Bench, runBench } from "./results.js"
 import { sessions1000 } from "./sessions-1000.js"
 import { storeAppend } from "./store-append.js"
 
-const benches: ReadonlyArray<Bench> = [storeAppend, rehydrate, httpGet, sessions1000]
+const benches: ReadonlyArray<Bench> = [storeAppend, rehydrate, httpGet, sessions1000, realEngine]
 
 const asked = process.argv.slice(2)
 const unknown = asked.filter((name) => !benches.some((bench) => bench.name === name))

@@ -1,12 +1,12 @@
 import { describe, expect, it } from "@effect/vitest"
-import { type Context, Effect, Layer, Option, TestClock } from "effect"
+import { type Context, Duration, Effect, Fiber, Layer, Option, TestClock } from "effect"
 import { EngineUnavailable, OrgId, SessionEngine, type SessionId, SessionService } from "@wa-gateway/domain"
 import { SessionSupervisor } from "../engine/session-supervisor.js"
 import { simulatorEngineLayer } from "../engine/simulator/simulator-engine.js"
 import { MemoryStores } from "../store/stores.js"
 import { Gateway } from "./gateway.js"
 import { productionGatewayLayer, simulatorGatewayLayer } from "./layer.js"
-import { GatewayLive } from "./operations.js"
+import { DELETE_UNLINK_TIMEOUT, GatewayLive } from "./operations.js"
 import { SimulatedPhoneGateway } from "./simulated-phone-gateway.js"
 
 const acme = OrgId.make("acme")
@@ -270,6 +270,41 @@ describe("Gateway", () => {
       expect(yield* Effect.flip(gateway.logout(acme, sessionId))).toMatchObject({ _tag: "EngineUnavailable" })
       expect(yield* gateway.get(acme, sessionId)).toMatchObject({ status: "paired", connected: true })
       expect((yield* eventsOf(sessionId)).map((e) => e._tag)).toEqual(["SessionCreated", "PairingStarted", "SessionPaired"])
+    })))
+
+  it.effect("a delete unlinks a paired session's device before it erases the session; an unpaired session's engine is not asked to", () => {
+    const unlinked: Array<SessionId> = []
+    return onAlteredSimulator((real) => ({
+      logout: (sessionId) => Effect.zipRight(Effect.sync(() => unlinked.push(sessionId)), real.logout(sessionId))
+    }))(Effect.gen(function* () {
+      const gateway = yield* Gateway
+      const sessionId = yield* paired
+      const unpaired = (yield* created).sessionId
+      yield* gateway.delete(acme, sessionId)
+      yield* gateway.delete(acme, unpaired)
+      expect(unlinked).toEqual([sessionId])
+      for (const gone of [sessionId, unpaired]) expect(yield* Effect.flip(gateway.get(acme, gone))).toMatchObject({ _tag: "SessionNotFound" })
+    }))
+  })
+
+  it.effect("a delete whose unlinking fails deletes the session all the same", () =>
+    onEngineThatCannotLogOut(Effect.gen(function* () {
+      const gateway = yield* Gateway
+      const sessionId = yield* paired
+      yield* gateway.delete(acme, sessionId)
+      expect(yield* Effect.flip(gateway.get(acme, sessionId))).toMatchObject({ _tag: "SessionNotFound" })
+    })))
+
+  it.effect("a delete whose unlinking never answers deletes the session once its bound has passed", () =>
+    onAlteredSimulator(() => ({ logout: () => Effect.never }))(Effect.gen(function* () {
+      const gateway = yield* Gateway
+      const sessionId = yield* paired
+      const deleting = yield* Effect.fork(gateway.delete(acme, sessionId))
+      yield* TestClock.adjust(Duration.toMillis(DELETE_UNLINK_TIMEOUT) - 1)
+      expect(yield* gateway.get(acme, sessionId)).toMatchObject({ status: "paired" })
+      yield* TestClock.adjust(1)
+      yield* Fiber.join(deleting)
+      expect(yield* Effect.flip(gateway.get(acme, sessionId))).toMatchObject({ _tag: "SessionNotFound" })
     })))
 
   it.effect("concurrent QR requests for one session start one pairing and show the same QR", () =>

@@ -1,4 +1,4 @@
-import { type Context, Effect, Layer, Option } from "effect"
+import { type Context, Duration, Effect, Layer, Option } from "effect"
 import {
   AlreadyPaired,
   DeleteSession,
@@ -23,6 +23,9 @@ import {
 import { SessionSupervisor } from "../engine/session-supervisor.js"
 import { Gateway, type QrChallenge } from "./gateway.js"
 import { type PairedSessionView, toSessionView } from "./session-view.js"
+
+/** How long a delete tries to unlink a paired session's device before it erases the session anyway. */
+export const DELETE_UNLINK_TIMEOUT = Duration.seconds(10)
 
 /**
  * The Gateway's operations over the domain service, the engine and the
@@ -95,7 +98,18 @@ const make = Effect.gen(function* () {
 
   const remove = (orgId: OrgId, sessionId: SessionId) =>
     Effect.gen(function* () {
-      yield* sessions.load(orgId, sessionId)
+      const { state } = yield* sessions.load(orgId, sessionId)
+      // A deleted session's device should not stay linked on the phone: unlink
+      // it first when paired. Best effort and bounded (the seed does not
+      // promise it): a device WhatsApp cannot be told about never fails, or
+      // long delays, the delete.
+      if (state.status === "paired") {
+        yield* engine.logout(sessionId).pipe(
+          Effect.timeoutFail({ duration: DELETE_UNLINK_TIMEOUT, onTimeout: () => `not unlinked within ${Duration.format(DELETE_UNLINK_TIMEOUT)}` }),
+          Effect.catchAll((e) => Effect.logWarning("could not unlink the device of a deleted session; deleting it anyway", e)),
+          Effect.annotateLogs({ sessionId })
+        )
+      }
       // The socket stops before the erasure, so nothing it still writes lands after it.
       yield* engine.stop(sessionId)
       yield* sessions.execute(orgId, new DeleteSession({ sessionId }))

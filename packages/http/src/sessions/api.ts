@@ -257,7 +257,8 @@ export class SessionsApi extends HttpApiGroup.make("sessions")
       .annotate(
         OpenApi.Description,
         "Permanently deletes a session and its stored data (auth keys and personal data). Requires `manage`. " +
-          "Destructive and irreversible; log out first to unlink the device cleanly. " +
+          "Destructive and irreversible. A paired session's device is unlinked first, as far as WhatsApp can be reached within 10 s; " +
+          "the delete never waits longer or fails for it (log out first to be sure the device is unlinked). " +
           "Deleting a session that does not exist (or belongs to another org) returns not_found (404). Returns 204 No Content."
       )
   )

@@ -26,11 +26,14 @@ const OURS: Record<BaileysLevel, LogLevel.LogLevel> = {
 /**
  * Baileys lines that are routine here, logged at debug whatever their level:
  * the history-sync warning (we turn history sync off on purpose: a gateway
- * keeps no chats) and the stream error that every close by the server, the
+ * keeps no chats), the stream error that every close by the server, the
  * normal 515 after pairing included, logs (the runtime reports each close in
- * its own words, with the reason).
+ * its own words, with the reason), and the presence Baileys skips at every
+ * open of an account without a push name (`markOnlineOnConnect: false` still
+ * sends "unavailable"; a personal account's name arrives only later, by
+ * app-state sync: seen end to end, one line per session and login).
  */
-const ROUTINE = ["DISABLING ALL SYNC BY shouldSyncHistoryMsg", "stream errored out"]
+const ROUTINE = ["DISABLING ALL SYNC BY shouldSyncHistoryMsg", "stream errored out", "no name present, ignoring presence update request"]
 
 /** The quietest Baileys level that still reaches our log at this minimum: Baileys skips work below it. */
 const baileysLevelFor = (minimum: LogLevel.LogLevel): string =>

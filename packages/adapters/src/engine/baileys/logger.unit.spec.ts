@@ -92,13 +92,14 @@ describe("Baileys' logger in ours", () => {
     }).pipe(Effect.provide(capturing(lines, LogLevel.Info)))
   })
 
-  it.effect("logs the routine lines of a gateway's sockets at debug: the history-sync warning, the server's stream errors", () => {
+  it.effect("logs the routine lines of a gateway's sockets at debug: the history-sync warning, the server's stream errors, the presence skipped without a name", () => {
     const lines: Array<Line> = []
     return Effect.gen(function* () {
       const logger = yield* makeBaileysLogger(sessionId)
       logger.warn("⚠️ DANGER: DISABLING ALL SYNC BY shouldSyncHistoryMsg PREVENTS BAILEYS FROM ACCESSING INITIAL LID MAPPINGS")
       logger.error({ reasonNode: {} }, "stream errored out")
-      expect(lines.map((l) => l.level)).toEqual(["DEBUG", "DEBUG"])
+      logger.warn("no name present, ignoring presence update request...")
+      expect(lines.map((l) => l.level)).toEqual(["DEBUG", "DEBUG", "DEBUG"])
     }).pipe(Effect.provide(capturing(lines, LogLevel.All)))
   })
 

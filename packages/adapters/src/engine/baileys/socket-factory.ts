@@ -9,6 +9,7 @@ import {
   type SignalKeyStore
 } from "./baileys.js"
 import { installServerTrust } from "./certificate-check.js"
+import { withSharedAsyncContext } from "./shared-async-context.js"
 import type { WhatsAppServer } from "./whatsapp-server.js"
 
 /** The two events of a Baileys socket the engine listens to. */
@@ -62,13 +63,18 @@ export const baileysSocketFactory = (server: WhatsAppServer): Layer.Layer<Socket
       }),
       ...trustWarnings
     ],
+    // The socket's AsyncLocalStorage is a view on one shared storage: with one
+    // of Node's own per socket, every promise in the process would cost more
+    // with every socket ever made (shared-async-context.ts).
     open: ({ creds, keys, logger }) =>
-      makeWASocket({
-        ...Option.match(server.serverUrl, { onNone: () => ({}), onSome: (url) => ({ waWebSocketUrl: url }) }),
-        auth: { creds, keys: makeCacheableSignalKeyStore(keys, logger) },
-        logger,
-        markOnlineOnConnect: false,
-        syncFullHistory: false,
-        shouldSyncHistoryMessage: () => false
-      })
+      withSharedAsyncContext(() =>
+        makeWASocket({
+          ...Option.match(server.serverUrl, { onNone: () => ({}), onSome: (url) => ({ waWebSocketUrl: url }) }),
+          auth: { creds, keys: makeCacheableSignalKeyStore(keys, logger) },
+          logger,
+          markOnlineOnConnect: false,
+          syncFullHistory: false,
+          shouldSyncHistoryMessage: () => false
+        })
+      )
   })))
