@@ -1,4 +1,4 @@
-import { Config, ConfigError, Effect, Either, LogLevel, Option, Schema } from "effect"
+import { Config, ConfigError, Effect, Either, LogLevel, Option, Redacted, Schema } from "effect"
 import { DEFAULT_RESUME_CONCURRENCY, type EngineName, parseCertRoot, parseServerUrl, type WhatsAppServer } from "@wa-gateway/adapters"
 import { AuthConfig, type AuthSettings } from "./auth/auth-config.js"
 import { logLevelConfig } from "./log-level.js"
@@ -22,6 +22,8 @@ export interface ServerConfig {
   readonly auth: AuthSettings
   /** Serve the dashboard under `/ui` (`UI_ENABLED`). */
   readonly uiEnabled: boolean
+  /** `METRICS_TOKEN`: the bearer token `/metrics` needs; unset → `/metrics` is open. */
+  readonly metricsToken: Option.Option<Redacted.Redacted<string>>
 }
 
 const databaseUrl: Config.Config<Option.Option<string>> = optionalText("DATABASE_URL").pipe(
@@ -66,7 +68,8 @@ export const ServerConfig: Config.Config<ServerConfig> = Config.all({
   ),
   whatsapp: WhatsAppServerConfig,
   auth: AuthConfig,
-  uiEnabled: Config.boolean("UI_ENABLED").pipe(Config.withDefault(true))
+  uiEnabled: Config.boolean("UI_ENABLED").pipe(Config.withDefault(true)),
+  metricsToken: optionalText("METRICS_TOKEN").pipe(Config.map(Option.map(Redacted.make)))
 })
 
 /** The configuration could not be read; `message` says which variable and why. */

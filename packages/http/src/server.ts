@@ -3,8 +3,8 @@ import type { Duplex } from "node:stream"
 import { type HttpApi, HttpApiBuilder, HttpApiScalar, HttpMiddleware, HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import type { ServeError } from "@effect/platform/HttpServerError"
-import { Effect, flow, Layer, type LogLevel, Logger } from "effect"
-import type { Gateway, SimulatedPhoneGateway } from "@wa-gateway/adapters"
+import { Effect, flow, Layer, type LogLevel, Logger, Option } from "effect"
+import type { Gateway, GatewayMetrics, SimulatedPhoneGateway } from "@wa-gateway/adapters"
 import { GatewayApi, SimulatorGatewayApi } from "./api.js"
 import type { Authenticator } from "./auth/authenticator.js"
 import { type ApiError, NotFound, toErrorResponse, ValidationError } from "./errors.js"
@@ -15,6 +15,8 @@ import { requestLog } from "./middleware/request-log.js"
 import { sessionReadsFastPath } from "./sessions/read-fast-path.js"
 import { SessionsLive } from "./sessions/handlers.js"
 import { SimulatorLive } from "./simulator/handlers.js"
+import { metricsRoutes, type MetricsOptions } from "./metrics/metrics-routes.js"
+import { requestMetrics } from "./metrics/request-metrics.js"
 import { uiRoutesWhen } from "./ui/routes.js"
 
 /** A whole HTTP/1.1 answer in the envelope, for the hooks below the app, which then closes the connection. */
@@ -111,6 +113,8 @@ export interface ListenOptions {
   readonly host: string
   /** Serve the dashboard under `/ui` (`UI_ENABLED`; default true). */
   readonly ui?: boolean
+  /** `/metrics`: open unless a token is set; without process metrics unless asked (default). */
+  readonly metrics?: MetricsOptions
 }
 
 /** The API of the production engine: every group with its handlers and the auth middleware. */
@@ -137,9 +141,10 @@ export const SimulatorApiLive: Layer.Layer<HttpApi.Api, never, Gateway | Simulat
 export const serverLayer = <R>(
   options: ListenOptions,
   api: Layer.Layer<HttpApi.Api, never, R>
-): Layer.Layer<HttpServer.HttpServer, ServeError, R | Gateway | Authenticator> =>
-  HttpApiBuilder.serve(requestLog).pipe(
+): Layer.Layer<HttpServer.HttpServer, ServeError, R | Gateway | Authenticator | GatewayMetrics> =>
+  HttpApiBuilder.serve((app) => requestLog(requestMetrics(app))).pipe(
     Layer.provide(HttpApiScalar.layer({ path: "/docs" })),
+    Layer.provide(metricsRoutes(options.metrics ?? { token: Option.none(), processMetrics: false })),
     Layer.provide(uiRoutesWhen(options.ui ?? true)),
     Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" })),
     Layer.provide(HttpApiBuilder.middleware(Effect.map(sessionReadsFastPath, (fastPath) => flow(fastPath, envelope))).pipe(

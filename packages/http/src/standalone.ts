@@ -30,7 +30,12 @@ export const standaloneServer = (
     // Before listening: with no key and no JWKS nobody could call the API.
     Layer.effectDiscard(bootstrapApiKey(config.auth))
   ).pipe(Layer.provide(ApiKeys.Live))
-  const listen = { port: config.port, host: config.host, ui: config.uiEnabled }
+  const listen = {
+    port: config.port,
+    host: config.host,
+    ui: config.uiEnabled,
+    metrics: { token: config.metricsToken, processMetrics: true }
+  }
   // The /simulator/v1 routes exist only with the simulator engine (404 otherwise).
   return config.engine === "simulator"
     ? serverLayer(listen, SimulatorApiLive).pipe(Layer.provide(auth), Layer.provide(simulatorGatewayLayer(gateway)))

@@ -1,4 +1,4 @@
-import { Context, Effect, FiberMap, Layer, Option, PubSub, Queue, Ref, Schedule, type Scope, Stream } from "effect"
+import { Clock, Context, Effect, FiberMap, Layer, Option, PubSub, Queue, Ref, Schedule, type Scope, Stream } from "effect"
 import {
   CommandMetadata,
   CompletePairing,
@@ -25,6 +25,8 @@ export interface ResumeProgress {
   readonly total: number
   readonly pending: number
   readonly done: boolean
+  /** How long the pass took, once done. */
+  readonly durationMs: number | null
 }
 
 /**
@@ -186,11 +188,12 @@ const make = (options: SupervisorOptions) =>
 
     // Part two, in the background so the server answers at once: paired
     // sessions reconnect, a bounded number at a time.
-    const progress = yield* Ref.make<ResumeProgress>({ total: 0, pending: 0, done: false })
+    const progress = yield* Ref.make<ResumeProgress>({ total: 0, pending: 0, done: false, durationMs: null })
+    const bootStartedAt = yield* Clock.currentTimeMillis
     const boot = Effect.gen(function* () {
       if (!expiredAtStart) yield* expireStalePairings
       const paired = yield* store.sessionsInStatus("paired")
-      yield* Ref.set(progress, { total: paired.length, pending: paired.length, done: false })
+      yield* Ref.set(progress, { total: paired.length, pending: paired.length, done: false, durationMs: null })
       yield* Effect.forEach(
         paired,
         (record) =>
@@ -201,7 +204,8 @@ const make = (options: SupervisorOptions) =>
           ),
         { concurrency, discard: true }
       )
-      yield* Ref.update(progress, (p) => ({ ...p, done: true }))
+      const finishedAt = yield* Clock.currentTimeMillis
+      yield* Ref.update(progress, (p) => ({ ...p, done: true, durationMs: finishedAt - bootStartedAt }))
       yield* Effect.logInfo(`supervisor started: ${paired.length} paired session(s) resumed on ${engine.name}`)
     }).pipe(
       // The store was down at start: try the whole pass again until it can read the sessions.

@@ -173,7 +173,7 @@ describe("SessionSupervisor", () => {
       const supervisor = Context.get(after, SessionSupervisor)
       const engine = Context.get(after, SessionEngine)
       const progress = yield* Effect.repeat(supervisor.resumeProgress, { until: (p) => p.done, times: 1000 })
-      expect(progress).toEqual({ total: 3, pending: 0, done: true })
+      expect(progress).toMatchObject({ total: 3, pending: 0, done: true, durationMs: expect.any(Number) })
       expect(yield* Effect.forEach(paired, engine.isConnected)).toEqual([true, true, true])
       const service = Context.get(after, SessionService)
       expect((yield* service.get(org, pairing)).status).toBe("unpaired")
@@ -207,10 +207,10 @@ describe("SessionSupervisor", () => {
       const supervisor = Context.get(after, SessionSupervisor)
       // Built and answering while every resume is still held at the gate.
       yield* Effect.repeat(Ref.get(running), { until: (r) => r.now === 4, times: 1000 })
-      expect(yield* supervisor.resumeProgress).toEqual({ total: 12, pending: 12, done: false })
+      expect(yield* supervisor.resumeProgress).toEqual({ total: 12, pending: 12, done: false, durationMs: null })
       yield* Deferred.succeed(gate, undefined)
       const done = yield* Effect.repeat(supervisor.resumeProgress, { until: (p) => p.done, times: 10_000 })
-      expect(done).toEqual({ total: 12, pending: 0, done: true })
+      expect(done).toMatchObject({ total: 12, pending: 0, done: true, durationMs: expect.any(Number) })
       expect((yield* Ref.get(running)).most).toBe(4)
     }))
 

@@ -10,6 +10,9 @@ import type { AuthStateStore } from "../store/auth-state-store.js"
 import { SqlDatabase } from "../store/sql-database.js"
 import { MemoryStores, SqlStores, type Stores } from "../store/stores.js"
 import type { Gateway } from "./gateway.js"
+import { EngineMetricsLive } from "../observability/engine-metrics.js"
+import { GatewayMetrics } from "../observability/gateway-metrics.js"
+import { InstrumentedEventStore } from "../observability/instrumented-event-store.js"
 import { GatewayLive } from "./operations.js"
 import { SimulatedPhoneGateway } from "./simulated-phone-gateway.js"
 
@@ -30,7 +33,7 @@ export interface GatewayOptions {
 }
 
 /** Everything a gateway layer provides: the facade and the parts under it (the HTTP server needs the stores too). */
-export type GatewayServices = Gateway | SessionSupervisor | SessionEngine | SessionService | Stores
+export type GatewayServices = Gateway | SessionSupervisor | SessionEngine | SessionService | Stores | GatewayMetrics
 
 /** A simulator gateway adds the simulated phone, at the engine and at the gateway. */
 export type SimulatorGatewayServices = GatewayServices | SimulatedPhone | SimulatedPhoneGateway
@@ -51,10 +54,13 @@ const compose = <Extra>(
   options: GatewayOptions,
   engine: Layer.Layer<SessionEngine | Extra, never, AuthStateStore>
 ): Layer.Layer<GatewayServices | Extra, StoreUnavailable> => {
-  const domain = Layer.provideMerge(SessionService.Live, storeLayer(options.store))
+  const stores = storeLayer(options.store)
+  // Every append, whoever makes it, is timed: the instrumented store stands in for the plain one above here.
+  const measured = Layer.provideMerge(InstrumentedEventStore, Layer.provideMerge(GatewayMetrics.layer, stores))
+  const domain = Layer.provideMerge(SessionService.Live, measured)
   const withEngine = Layer.provideMerge(engine, domain)
   const supervised = Layer.provideMerge(SessionSupervisor.layer(options.supervisor), withEngine)
-  return Layer.provideMerge(GatewayLive, supervised)
+  return Layer.provideMerge(Layer.merge(GatewayLive, EngineMetricsLive), supervised)
 }
 
 /** A whole gateway on the simulator engine, with its simulated phone. */

@@ -87,6 +87,11 @@ const make = (tables: MemoryTables): Context.Tag.Service<EventStore> => {
     listSessions,
     sessionsInStatus: (status) =>
       Effect.sync(() => [...tables.sessions.values()].filter((r) => r.status === status).sort((a, b) => newestFirst(b, a))),
+    sessionCounts: Effect.sync(() => {
+      const counts = { unpaired: 0, pairing: 0, paired: 0, logged_out: 0 }
+      for (const record of tables.sessions.values()) counts[record.status] += 1
+      return counts
+    }),
     ping: Effect.void
   }
 }

@@ -194,9 +194,20 @@ const make = (db: Kysely<Database>): Context.Tag.Service<EventStore> => {
     getSession,
     listSessions,
     sessionsInStatus: (status) => Effect.flatMap(rowsOf(readModel.inStatus, [status]), decodeSessionRows),
+    sessionCounts: Effect.map(
+      query(() => sql<{ status: string; count: string }>`select status, count(*)::text as count from sessions group by status`.execute(db), failure),
+      (result) => {
+        const counts = { unpaired: 0, pairing: 0, paired: 0, logged_out: 0 }
+        for (const row of result.rows) if (isVisibleStatus(row.status)) counts[row.status] = Number(row.count)
+        return counts
+      }
+    ),
     ping: Effect.asVoid(query(() => sql`select 1`.execute(db), failure))
   }
 }
+
+const isVisibleStatus = (status: string): status is "unpaired" | "pairing" | "paired" | "logged_out" =>
+  status === "unpaired" || status === "pairing" || status === "paired" || status === "logged_out"
 
 /** The event store on PostgreSQL or PGlite, whichever `SqlDatabase` is. */
 export const EventStoreSql: Layer.Layer<EventStore, never, SqlDatabase> =

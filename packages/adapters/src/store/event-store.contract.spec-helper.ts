@@ -301,5 +301,23 @@ export const eventStoreContract = (
         expect(Option.isSome(yield* auth.readCreds(id))).toBe(true)
       }))
 
+    it.effect("counts the sessions in each visible status, deleted ones not at all", () =>
+      Effect.gen(function* () {
+        const store = yield* EventStore
+        const before = yield* store.sessionCounts
+        const org = newOrg()
+        const [a, b, c] = [randomSessionId(), randomSessionId(), randomSessionId()]
+        yield* appendHistory(a, org, [created(a, org)])
+        yield* appendHistory(b, org, [created(b, org), pairingStarted, paired])
+        yield* appendHistory(c, org, [created(c, org), new SessionDeleted()])
+        const after = yield* store.sessionCounts
+        expect({
+          unpaired: after.unpaired - before.unpaired,
+          pairing: after.pairing - before.pairing,
+          paired: after.paired - before.paired,
+          logged_out: after.logged_out - before.logged_out
+        }).toEqual({ unpaired: 1, pairing: 0, paired: 1, logged_out: 0 })
+      }))
+
     it.effect("answers a ping", () => Effect.flatMap(EventStore, (store) => store.ping).pipe(Effect.map((r) => expect(r).toBeUndefined())))
   })

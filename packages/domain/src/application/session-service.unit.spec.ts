@@ -70,6 +70,7 @@ const makeStore = () => {
     getSession: (sessionId) => Effect.sync(() => Option.fromNullable(records.get(sessionId))),
     listSessions: (request) => Effect.sync(() => (script.pageRequests.push(request), { sessions: [...records.values()], hasMore: true })),
     sessionsInStatus: () => Effect.succeed([]),
+    sessionCounts: Effect.succeed({ unpaired: 0, pairing: 0, paired: 0, logged_out: 0 }),
     ping: Effect.void
   })
   return { script, layer: SessionService.Live.pipe(Layer.provide(layer)) }

@@ -101,6 +101,8 @@ export class EventStore extends Context.Tag("wa-gateway/EventStore")<EventStore,
   readonly listSessions: (request: SessionPageRequest) => Effect.Effect<SessionPage, StoreUnavailable>
   /** Sessions in the given statuses across all orgs (the supervisor resumes `paired` ones on boot). */
   readonly sessionsInStatus: (status: VisibleSessionStatus) => Effect.Effect<ReadonlyArray<SessionRecord>, StoreUnavailable>
+  /** How many sessions there are in each visible status, across all orgs (the `wa_sessions` gauge). */
+  readonly sessionCounts: Effect.Effect<Readonly<Record<VisibleSessionStatus, number>>, StoreUnavailable>
   /** Cheap reachability check for `/readyz`. */
   readonly ping: Effect.Effect<void, StoreUnavailable>
 }>() {}
