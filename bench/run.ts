@@ -7,8 +7,9 @@ import { rehydrate } from "./rehydrate.js"
 import { type Bench, runBench } from "./results.js"
 import { sessions1000 } from "./sessions-1000.js"
 import { storeAppend } from "./store-append.js"
+import { webhooks } from "./webhooks.js"
 
-const benches: ReadonlyArray<Bench> = [storeAppend, rehydrate, httpGet, sessions1000, realEngine]
+const benches: ReadonlyArray<Bench> = [storeAppend, rehydrate, httpGet, sessions1000, webhooks, realEngine]
 
 const asked = process.argv.slice(2)
 const unknown = asked.filter((name) => !benches.some((bench) => bench.name === name))

@@ -1,5 +1,5 @@
 import { Config, ConfigError, Effect, Either, LogLevel, Option, Redacted, Schema } from "effect"
-import { DEFAULT_RESUME_CONCURRENCY, type EngineName, parseCertRoot, parseServerUrl, type WhatsAppServer } from "@wa-gateway/adapters"
+import { DEFAULT_RESUME_CONCURRENCY, type EngineName, parseCertRoot, parseServerUrl, WebhookConfig, type WhatsAppServer } from "@wa-gateway/adapters"
 import { AuthConfig, type AuthSettings } from "./auth/auth-config.js"
 import { logLevelConfig } from "./log-level.js"
 import { optionalText } from "./optional-text.js"
@@ -24,6 +24,8 @@ export interface ServerConfig {
   readonly uiEnabled: boolean
   /** `METRICS_TOKEN`: the bearer token `/metrics` needs; unset → `/metrics` is open. */
   readonly metricsToken: Option.Option<Redacted.Redacted<string>>
+  /** `WEBHOOK_RETRY_SCHEDULE`, `WEBHOOK_BLOCK_PRIVATE_NETWORKS` (spec/EVENTS.md). */
+  readonly webhooks: Config.Config.Success<typeof WebhookConfig>
 }
 
 const databaseUrl: Config.Config<Option.Option<string>> = optionalText("DATABASE_URL").pipe(
@@ -68,6 +70,7 @@ export const ServerConfig: Config.Config<ServerConfig> = Config.all({
   ),
   whatsapp: WhatsAppServerConfig,
   auth: AuthConfig,
+  webhooks: WebhookConfig,
   uiEnabled: Config.boolean("UI_ENABLED").pipe(Config.withDefault(true)),
   metricsToken: optionalText("METRICS_TOKEN").pipe(Config.map(Option.map(Redacted.make)))
 })

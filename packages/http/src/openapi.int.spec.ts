@@ -38,6 +38,16 @@ const routes: ReadonlyArray<readonly [string, string, ReadonlyArray<number>]> = 
   ["delete", "/api/v1/sessions/{session}", [204, 401, 403, 404]],
   ["get", "/api/v1/sessions/{session}/me", [200, 401, 403, 404, 501]],
   ["get", "/api/v1/sessions/{session}/events", [200, 401, 403, 404]],
+  ["post", "/api/v1/webhooks", [201, 400, 401, 403, 413]],
+  ["get", "/api/v1/webhooks", [200, 400, 401, 403]],
+  ["get", "/api/v1/webhooks/{webhook}", [200, 401, 403, 404]],
+  ["patch", "/api/v1/webhooks/{webhook}", [200, 400, 401, 403, 404, 413]],
+  ["delete", "/api/v1/webhooks/{webhook}", [204, 401, 403, 404]],
+  ["post", "/api/v1/webhooks/{webhook}:rotateSecret", [200, 401, 403, 404]],
+  ["post", "/api/v1/webhooks/{webhook}:test", [202, 401, 403, 404]],
+  ["get", "/api/v1/webhooks/{webhook}/deliveries", [200, 400, 401, 403, 404]],
+  ["post", "/api/v1/webhooks/{webhook}:replay", [202, 400, 401, 403, 404, 413]],
+  ["get", "/api/v1/events:stream", [200, 400, 401, 403]],
   ["get", "/healthz", [200]],
   ["get", "/readyz", [200, 503]],
   ["get", "/openapi.json", [200]],
@@ -101,6 +111,18 @@ describe("the generated OpenAPI document", () => {
     expect(operation("/api/v1/sessions", "post")["requestBody"]).toMatchObject({ required: false })
     expect(operation("/simulator/v1/sessions/{session}:dropConnection", "post")["requestBody"]).toMatchObject({ required: false })
     expect(operation("/api/v1/sessions/{session}:requestPairingCode", "post")["requestBody"]).toMatchObject({ required: true })
+  })
+
+  it("documents the event stream as text/event-stream and the webhook's secret only where it is shown", () => {
+    const stream = operation("/api/v1/events:stream", "get")
+    expect(Object.keys(((stream["responses"] as Json)["200"] as Json)["content"] as Json)).toEqual(["text/event-stream"])
+    expect((stream["parameters"] as Array<Json>).map((p) => p["name"]).sort()).toEqual(["after", "sessionId", "types"])
+    const schemaOf = (path: string, method: string, status: string) => {
+      const response = (operation(path, method)["responses"] as Json)[status] as Json
+      return resolve(((response["content"] as Json)["application/json"] as Json)["schema"] as Json)
+    }
+    expect(Object.keys(schemaOf("/api/v1/webhooks", "post", "201")["properties"] as Json)).toContain("secret")
+    expect(Object.keys(schemaOf("/api/v1/webhooks/{webhook}", "get", "200")["properties"] as Json)).not.toContain("secret")
   })
 
   it("documents the QR as JSON or PNG and the session path parameter", () => {

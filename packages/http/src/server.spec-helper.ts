@@ -2,6 +2,7 @@ import { connect } from "node:net"
 import { Cause, Context, Effect, Exit, HashMap, Layer, LogLevel, Logger, Option, Redacted, Schema, Scope } from "effect"
 import {
   type EngineName,
+  EventFeed,
   Gateway,
   type ApiKeyStore,
   type GatewayServices,
@@ -26,6 +27,8 @@ export interface TestServer {
   readonly apiKey: (org: string, capabilities: ReadonlyArray<"read" | "manage">) => Promise<string>
   /** The simulated phone, for pairing without the simulator routes (simulator engine only). */
   readonly phone: Context.Tag.Service<SimulatedPhoneGateway>
+  /** Event stream subscribers open now (SSE clients). */
+  readonly subscribers: () => number
   readonly close: () => Promise<void>
 }
 
@@ -144,6 +147,7 @@ export const startTestServer = async (options: TestServerOptions = {}): Promise<
         () => new Error("only a server on the simulator engine has a simulated phone")
       )
     },
+    subscribers: () => Effect.runSync(Context.get(context, EventFeed).subscribers),
     close: () => Effect.runPromise(Scope.close(scope, Exit.void))
   }
 }

@@ -10,11 +10,13 @@ import type { Authenticator } from "./auth/authenticator.js"
 import { type ApiError, NotFound, toErrorResponse, ValidationError } from "./errors.js"
 import { HealthLive } from "./health/handlers.js"
 import { Authentication } from "./middleware/authentication.js"
+import { EventsLive } from "./events/handlers.js"
 import { envelope } from "./middleware/envelope.js"
 import { requestLog } from "./middleware/request-log.js"
 import { sessionReadsFastPath } from "./sessions/read-fast-path.js"
 import { SessionsLive } from "./sessions/handlers.js"
 import { SimulatorLive } from "./simulator/handlers.js"
+import { WebhooksLive } from "./webhooks/handlers.js"
 import { metricsRoutes, type MetricsOptions } from "./metrics/metrics-routes.js"
 import { requestMetrics } from "./metrics/request-metrics.js"
 import { uiRoutesWhen } from "./ui/routes.js"
@@ -119,14 +121,14 @@ export interface ListenOptions {
 
 /** The API of the production engine: every group with its handlers and the auth middleware. */
 export const ApiLive: Layer.Layer<HttpApi.Api, never, Gateway | Authenticator> = HttpApiBuilder.api(GatewayApi).pipe(
-  Layer.provide([SessionsLive, HealthLive]),
+  Layer.provide([SessionsLive, WebhooksLive, EventsLive, HealthLive]),
   Layer.provide(Authentication.Live)
 )
 
 /** The API of the simulator engine: the same, plus the `/simulator/v1` routes of its simulated phone. */
 export const SimulatorApiLive: Layer.Layer<HttpApi.Api, never, Gateway | SimulatedPhoneGateway | Authenticator> =
   HttpApiBuilder.api(SimulatorGatewayApi).pipe(
-    Layer.provide([SessionsLive, SimulatorLive, HealthLive]),
+    Layer.provide([SessionsLive, WebhooksLive, EventsLive, SimulatorLive, HealthLive]),
     Layer.provide(Authentication.Live)
   )
 

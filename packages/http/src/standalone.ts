@@ -24,7 +24,12 @@ export const storeOptions = (config: ServerConfig): StoreOptions =>
 export const standaloneServer = (
   config: ServerConfig
 ): Layer.Layer<HttpServer.HttpServer, ServeError | StoreUnavailable> => {
-  const gateway = { store: storeOptions(config), supervisor: { resumeConcurrency: config.resumeConcurrency }, whatsapp: config.whatsapp }
+  const gateway = {
+    store: storeOptions(config),
+    supervisor: { resumeConcurrency: config.resumeConcurrency },
+    whatsapp: config.whatsapp,
+    webhooks: config.webhooks
+  }
   const auth = Layer.merge(
     authenticatorLayer(config.auth),
     // Before listening: with no key and no JWKS nobody could call the API.

@@ -14,6 +14,7 @@ import {
   toStorableText,
   WaIdentity
 } from "@wa-gateway/domain"
+import { type ConnectionChange, ConnectionLog } from "../store/connection-log.js"
 
 export interface SupervisorOptions {
   /** How many paired sessions are resumed at once on boot (default 8). */
@@ -75,6 +76,7 @@ const make = (options: SupervisorOptions) =>
     const engine = yield* SessionEngine
     const store = yield* EventStore
     const sessions = yield* SessionService
+    const connections = yield* ConnectionLog
     const handled = yield* PubSub.unbounded<EngineEvent>()
 
     /**
@@ -105,6 +107,25 @@ const make = (options: SupervisorOptions) =>
         Effect.annotateLogs({ sessionId })
       )
 
+    /**
+     * A socket change of a session that exists, recorded before anything is
+     * dispatched (webhooks deliver it even after a kill -9): in the connection
+     * log, so the session's stream and version are untouched.
+     */
+    const recordConnection = (sessionId: SessionId, change: ConnectionChange): Effect.Effect<void> =>
+      Effect.gen(function* () {
+        const record = yield* store.getSession(sessionId)
+        if (Option.isNone(record)) return
+        const occurredAt = new Date(yield* Clock.currentTimeMillis)
+        yield* connections.record({ sessionId, orgId: record.value.orgId, change, status: record.value.status, occurredAt })
+      }).pipe(
+        Effect.tapError((e) => Effect.logWarning(`connection change ${change._tag} not recorded yet; retrying until the store takes it`, e)),
+        Effect.retry(untilStored),
+        // The schedule never ends; this only satisfies the type.
+        Effect.catchAll((e) => Effect.logError(`connection change ${change._tag} was not recorded`, e)),
+        Effect.annotateLogs({ sessionId })
+      )
+
     const handle = (event: EngineEvent): Effect.Effect<void> =>
       EngineEvent.$match(event, {
         QrUpdated: () => Effect.void,
@@ -115,9 +136,8 @@ const make = (options: SupervisorOptions) =>
             // The phone linked a device the session no longer wants (deleted, or another attempt): unlink it.
             yield* Effect.catchAll(engine.logout(sessionId), (e) => Effect.logWarning("could not unlink a stray device", e))
           }),
-        // Connection state lives in the engine's runtime of the session; nothing to record in the stream.
-        Connected: () => Effect.void,
-        Disconnected: () => Effect.void,
+        Connected: ({ sessionId }) => recordConnection(sessionId, { _tag: "Connected" }),
+        Disconnected: ({ cause, sessionId, willReconnect }) => recordConnection(sessionId, { _tag: "Disconnected", cause, willReconnect }),
         LoggedOutByDevice: ({ sessionId }) => Effect.asVoid(command(sessionId, new Logout({ sessionId, by: "device" }))),
         PairingFailed: ({ attemptId, reason, sessionId }) =>
           Effect.asVoid(command(sessionId, new FailPairing({ sessionId, attemptId, reason })))

@@ -15,6 +15,8 @@ import {
   StoreUnavailable,
   WaIdentity
 } from "@wa-gateway/domain"
+import { ConnectionLog } from "../store/connection-log.js"
+import { ConnectionLogMemory } from "../store/connection-log-memory.js"
 import { EventStoreMemory } from "../store/event-store-memory.js"
 import { SessionSupervisor } from "./session-supervisor.js"
 import { SimulatedPhone } from "./simulator/simulated-phone.js"
@@ -24,11 +26,11 @@ const org = OrgId.make("acme")
 const phone = PhoneNumber.make("628123456789")
 const attemptId = PairingAttemptId.make("pair_01HZX8K3M9ABCDEFGHJKMNPQRS")
 
-const domain = Layer.provideMerge(SessionService.Live, EventStoreMemory)
-const supervised = (base: Layer.Layer<EventStore | SessionService>) =>
+const domain = Layer.provideMerge(SessionService.Live, Layer.merge(EventStoreMemory, ConnectionLogMemory))
+const supervised = (base: Layer.Layer<EventStore | ConnectionLog | SessionService>) =>
   Layer.provideMerge(SessionSupervisor.Live, Layer.merge(base, simulatorEngineLayer({ seed: 3 })))
 
-type Env = EventStore | SessionService | SessionEngine | SimulatedPhone | SessionSupervisor
+type Env = EventStore | ConnectionLog | SessionService | SessionEngine | SimulatedPhone | SessionSupervisor
 
 /** Runs once the boot pass is over, so it cannot resume a session the test pairs. */
 const withGateway = <A, E>(effect: Effect.Effect<A, E, Env>) =>
@@ -257,7 +259,7 @@ describe("SessionSupervisor", () => {
               ? Effect.zipRight(Ref.update(failures, (n) => n + 1), Effect.fail(new StoreUnavailable({ message: "down" })))
               : real.append(request))
       }))).pipe(Layer.provide(EventStoreMemory))
-      const flakyDomain = Layer.provideMerge(SessionService.Live, flakyStore)
+      const flakyDomain = Layer.provideMerge(SessionService.Live, Layer.merge(flakyStore, ConnectionLogMemory))
       yield* Effect.gen(function* () {
         const service = yield* SessionService
         const stuck = (yield* service.create(org, "stuck")).sessionId

@@ -1,6 +1,8 @@
-import { type Context, Effect, Either, Exit, Layer, Logger, LogLevel, ManagedRuntime, Option, Schema } from "effect"
+import { Cause, type Context, Effect, Either, Exit, Layer, Logger, LogLevel, ManagedRuntime, Option, type Runtime, Schema, Stream } from "effect"
 import { OrgId, PAGE_SIZE, PageCursor, PageSize, PushName, SessionId, SessionName, type StoreUnavailable } from "@wa-gateway/domain"
 import { parseCertRoot, parseServerUrl, type WhatsAppServer } from "../engine/baileys/whatsapp-server.js"
+import { SubscribableEventType } from "../webhooks/event-types.js"
+import type { EventPayload } from "../webhooks/payload.js"
 import type { GatewayFailure } from "./error-table.js"
 import { Gateway, type PairingCode, type QrChallenge } from "./gateway.js"
 import { GatewayOperationError, toGatewayOperationError } from "./gateway-operation-error.js"
@@ -69,7 +71,25 @@ export interface OrgGateway {
   readonly me: (sessionId: string) => Promise<Session>
   /** The session's event history, oldest first. */
   readonly events: (sessionId: string) => Promise<ReadonlyArray<SessionEventEntry>>
+  /**
+   * The org's lifecycle events (spec/EVENTS.md payloads) as they happen, for
+   * `for await`. `after`: resume after that log position; `types`: default
+   * every durable type (`session.qr` only when named); `sessionIds`: default
+   * every session. Leaving the loop ends the subscription.
+   */
+  readonly subscribe: (options?: SubscribeOptions) => AsyncIterable<SubscribedEvent>
   readonly phone: SimulatedPhoneHandle
+}
+
+export interface SubscribeOptions {
+  readonly after?: number | bigint
+  readonly types?: ReadonlyArray<string>
+  readonly sessionIds?: ReadonlyArray<string>
+}
+
+/** One event of `subscribe`: the payload, with its log position (`null` for connection changes and QR codes). */
+export interface SubscribedEvent extends EventPayload {
+  readonly position: number | null
 }
 
 export interface EmbeddedGateway extends OrgGateway {
@@ -126,6 +146,11 @@ const OptionalPushName = Schema.optionalWith(PushName, { exact: true })
 const ScanInput = Schema.Struct({ phoneNumber: Schema.String, pushName: OptionalPushName })
 const EnterCodeInput = Schema.Struct({ code: Schema.String, pushName: OptionalPushName })
 const DropOptions = Schema.UndefinedOr(Schema.Struct({ reconnectAfterMs: Schema.optionalWith(ReconnectAfterMs, { exact: true }) }))
+const SubscribeInput = Schema.UndefinedOr(Schema.Struct({
+  after: Schema.optionalWith(Schema.Union(Schema.NonNegativeInt, Schema.BigIntFromSelf.pipe(Schema.nonNegativeBigInt())), { exact: true }),
+  types: Schema.optionalWith(Schema.Array(SubscribableEventType), { exact: true }),
+  sessionIds: Schema.optionalWith(Schema.Array(SessionId), { exact: true })
+}))
 
 /** A malformed session id names no session: `not_found`, as over HTTP. */
 const sessionIdOf = (text: string): Effect.Effect<SessionId, GatewayOperationError> =>
@@ -164,8 +189,9 @@ export const createGateway = async (options: CreateGatewayOptions): Promise<Embe
     throw toGatewayOperationError(exit.cause)
   }
 
+  let started: Runtime.Runtime<GatewayServices>
   try {
-    await runtime.runtime()
+    started = await runtime.runtime()
   } catch (cause) {
     await runtime.dispose()
     throw new GatewayOperationError("unavailable", "StartFailed", "the gateway could not start (store unreachable?)", { cause })
@@ -233,6 +259,20 @@ export const createGateway = async (options: CreateGatewayOptions): Promise<Embe
       events: (sessionId) =>
         onSession(sessionId, (g, orgId, id) =>
           Effect.map(g.events(orgId, id), (events) => events.map(toSessionEventEntry))),
+      subscribe: (input) => {
+        const events: Stream.Stream<SubscribedEvent, GatewayOperationError, GatewayServices> = Stream.unwrap(Effect.gen(function* () {
+          if (closed) return yield* Effect.fail(new GatewayOperationError("unavailable", "Closed", "the gateway is closed"))
+          const orgId = yield* Option.match(org, { onNone: () => invalid("orgId must be 1–200 characters"), onSome: Effect.succeed })
+          const options = yield* checked(SubscribeInput, input, "subscribe takes { after?: integer ≥ 0, types?: event types, sessionIds?: session ids }")
+          const gateway = yield* Gateway
+          return gateway.subscribe(orgId, {
+            ...(options?.after === undefined ? {} : { after: BigInt(options.after) }),
+            ...(options?.types === undefined ? {} : { types: options.types }),
+            ...(options?.sessionIds === undefined ? {} : { sessionIds: options.sessionIds })
+          }).pipe(Stream.map((event): SubscribedEvent => ({ ...event.payload, position: event.position === null ? null : Number(event.position) })))
+        })).pipe(Stream.mapError((e) => toGatewayOperationError(Cause.fail(e))))
+        return Stream.toAsyncIterableRuntime(events, started)
+      },
       phone: {
         scan: (sessionId, input) =>
           onPhone(sessionId, (p, orgId, id) =>

@@ -108,4 +108,35 @@ describe("createGateway (promise API, memory store)", () => {
     await gateway.close()
     await expect(gateway.create()).rejects.toMatchObject({ code: "unavailable", reason: "Closed" })
   })
+
+  it("subscribes as an async iterator: resumes after a position, filters, and ends when the loop is left", async () => {
+    const gateway = await start()
+    const first = await gateway.create({ name: "first" })
+    const second = await gateway.create({ name: "second" })
+    const [created] = await gateway.events(first.sessionId)
+    const seen: Array<{ readonly type: string; readonly position: number | null; readonly sessionId: unknown }> = []
+    for await (const event of gateway.subscribe({ after: created?.position ?? 0, types: ["session.created", "session.pairing_started"] })) {
+      seen.push({ type: event.type, position: event.position, sessionId: event.data["sessionId"] })
+      if (seen.length === 1) await gateway.startPairing(second.sessionId)
+      if (seen.length === 2) break
+    }
+    expect(seen.map((e) => [e.type, e.sessionId])).toEqual([
+      ["session.created", second.sessionId],
+      ["session.pairing_started", second.sessionId]
+    ])
+    expect(seen.every((e) => typeof e.position === "number" && e.position > (created?.position ?? 0))).toBe(true)
+    // Another org's view sees none of it.
+    const iterator = gateway.forOrg("elsewhere").subscribe({ after: 0 })[Symbol.asyncIterator]()
+    const next = iterator.next()
+    await gateway.forOrg("elsewhere").create({ name: "theirs" })
+    expect((await next).value).toMatchObject({ type: "session.created", data: { orgId: "elsewhere" } })
+    await iterator.return?.()
+  })
+
+  it("refuses a subscription it cannot read with validation_error", async () => {
+    const gateway = await start()
+    for (const options of [{ after: -1 }, { types: ["session.exploded"] }, { sessionIds: ["nope"] }]) {
+      await expect(gateway.subscribe(options)[Symbol.asyncIterator]().next()).rejects.toMatchObject({ code: "validation_error" })
+    }
+  })
 })

@@ -13,6 +13,8 @@ import type {
   VersionConflict
 } from "@wa-gateway/domain"
 import type { PhoneActionRejected } from "../engine/simulator/simulated-phone.js"
+import type { InvalidWebhookSessions, WebhookNotFound } from "../webhooks/errors.js"
+import type { SubscriberTooSlow } from "../webhooks/event-feed.js"
 
 /** Every failure the domain, the stores, the engines and the gateway report to a caller. */
 export type GatewayFailure =
@@ -29,6 +31,9 @@ export type GatewayFailure =
   | EngineUnavailable
   | EngineNotImplemented
   | PhoneActionRejected
+  | WebhookNotFound
+  | InvalidWebhookSessions
+  | SubscriberTooSlow
 
 /** The codes of spec/API.md's error table that a gateway failure can become. */
 export type GatewayErrorCode = "validation_error" | "not_found" | "conflict" | "not_implemented" | "unavailable"
@@ -91,6 +96,18 @@ export const errorTable = {
   PhoneActionRejected: {
     code: "validation_error",
     describe: (error: PhoneActionRejected) => ({ message: phoneActionMessages[error.reason], details: { reason: error.reason } })
+  },
+  WebhookNotFound: { code: "not_found", describe: said("webhook not found") },
+  InvalidWebhookSessions: {
+    code: "validation_error",
+    describe: (error: InvalidWebhookSessions) => ({
+      message: "sessionIds must name sessions of your organization",
+      details: { field: "sessionIds", sessionId: error.sessionId }
+    })
+  },
+  SubscriberTooSlow: {
+    code: "unavailable",
+    describe: said("the subscriber fell too far behind and was cut off; subscribe again after the last position seen")
   }
 } as const satisfies { readonly [Tag in GatewayFailure["_tag"]]: Row<Extract<GatewayFailure, { readonly _tag: Tag }>> }
 

@@ -1,4 +1,4 @@
-import { Context, type Effect } from "effect"
+import { Context, type Effect, type Stream } from "effect"
 import type {
   AlreadyPaired,
   ConcurrencyConflict,
@@ -12,6 +12,8 @@ import type {
   StoreUnavailable
 } from "@wa-gateway/domain"
 import type { ResumeProgress } from "../engine/session-supervisor.js"
+import type { FeedEvent, FeedFilter, SubscriberTooSlow } from "../webhooks/event-feed.js"
+import type { WebhookOperations } from "../webhooks/webhook-operations.js"
 import type { PairedSessionView, SessionView, SessionViewPage } from "./session-view.js"
 
 export interface QrChallenge {
@@ -69,4 +71,11 @@ export class Gateway extends Context.Tag("wa-gateway/Gateway")<Gateway, {
   readonly events: (orgId: OrgId, sessionId: SessionId) => Effect.Effect<ReadonlyArray<StoredEvent>, SessionNotFound | StoreUnavailable>
   /** Store reachable? For `/readyz`, with the engine's name and the boot pass's progress. */
   readonly ready: Effect.Effect<Readiness, StoreUnavailable>
+  /** Webhook subscriptions and their deliveries (spec/EVENTS.md). */
+  readonly webhooks: WebhookOperations
+  /**
+   * The org's lifecycle events as they happen: resumable from a log position
+   * (none skipped or repeated), connection changes and QR codes live only.
+   */
+  readonly subscribe: (orgId: OrgId, filter?: FeedFilter) => Stream.Stream<FeedEvent, StoreUnavailable | SubscriberTooSlow>
 }>() {}

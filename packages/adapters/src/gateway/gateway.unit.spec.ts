@@ -3,9 +3,9 @@ import { type Context, Duration, Effect, Fiber, Layer, Option, TestClock } from 
 import { EngineUnavailable, OrgId, SessionEngine, type SessionId, SessionService } from "@wa-gateway/domain"
 import { SessionSupervisor } from "../engine/session-supervisor.js"
 import { simulatorEngineLayer } from "../engine/simulator/simulator-engine.js"
-import { MemoryStores } from "../store/stores.js"
+import { EventFeed } from "../webhooks/event-feed.js"
 import { Gateway } from "./gateway.js"
-import { productionGatewayLayer, simulatorGatewayLayer } from "./layer.js"
+import { gatewayStores, productionGatewayLayer, simulatorGatewayLayer } from "./layer.js"
 import { DELETE_UNLINK_TIMEOUT, GatewayLive } from "./operations.js"
 import { SimulatedPhoneGateway } from "./simulated-phone-gateway.js"
 
@@ -29,8 +29,8 @@ const onAlteredSimulator = (alter: (real: Context.Tag.Service<SessionEngine>) =>
   const engine = Layer.effect(SessionEngine, Effect.map(SessionEngine, (real) => ({ ...real, ...alter(real) }))).pipe(
     Layer.provideMerge(simulatorEngineLayer({ seed: 1 }))
   )
-  const domain = Layer.provideMerge(SessionService.Live, MemoryStores)
-  const supervised = Layer.provideMerge(SessionSupervisor.Live, Layer.merge(domain, engine))
+  const domain = Layer.provideMerge(SessionService.Live, gatewayStores({ _tag: "memory" }))
+  const supervised = Layer.provideMerge(EventFeed.layer(), Layer.provideMerge(SessionSupervisor.Live, Layer.merge(domain, engine)))
   return Effect.provide(effect, Layer.provideMerge(Layer.merge(GatewayLive, SimulatedPhoneGateway.Live), supervised))
 }
 

@@ -9,6 +9,10 @@ import { type SimulatorOptions, simulatorEngineLayer } from "../engine/simulator
 import type { AuthStateStore } from "../store/auth-state-store.js"
 import { SqlDatabase } from "../store/sql-database.js"
 import { MemoryStores, SqlStores, type Stores } from "../store/stores.js"
+import { type DispatcherOptions, WebhookDispatcher } from "../webhooks/dispatcher.js"
+import { EventFeed } from "../webhooks/event-feed.js"
+import { SignallingLogs } from "../webhooks/signalling-stores.js"
+import { Wakeups } from "../webhooks/wakeups.js"
 import type { Gateway } from "./gateway.js"
 import { EngineMetricsLive } from "../observability/engine-metrics.js"
 import { GatewayMetrics } from "../observability/gateway-metrics.js"
@@ -30,10 +34,20 @@ export type EngineName = "simulator" | "baileys"
 export interface GatewayOptions {
   readonly store: StoreOptions
   readonly supervisor?: SupervisorOptions | undefined
+  readonly webhooks?: DispatcherOptions | undefined
 }
 
 /** Everything a gateway layer provides: the facade and the parts under it (the HTTP server needs the stores too). */
-export type GatewayServices = Gateway | SessionSupervisor | SessionEngine | SessionService | Stores | GatewayMetrics
+export type GatewayServices =
+  | Gateway
+  | SessionSupervisor
+  | SessionEngine
+  | SessionService
+  | Stores
+  | GatewayMetrics
+  | Wakeups
+  | EventFeed
+  | WebhookDispatcher
 
 /** A simulator gateway adds the simulated phone, at the engine and at the gateway. */
 export type SimulatorGatewayServices = GatewayServices | SimulatedPhone | SimulatedPhoneGateway
@@ -46,21 +60,36 @@ export const sqlDatabaseLayer = (
     ? SqlDatabase.postgres({ url: options.url, schema: options.schema })
     : SqlDatabase.pglite({ dataDir: options.dataDir, schema: options.schema })
 
-const storeLayer = (options: StoreOptions): Layer.Layer<Stores, StoreUnavailable> =>
-  options._tag === "memory" ? MemoryStores : Layer.provide(SqlStores, sqlDatabaseLayer(options))
+/** The writes of both logs signal the readers waiting for them. */
+const signalling = (base: Layer.Layer<Stores | Wakeups, StoreUnavailable>): Layer.Layer<Stores | Wakeups, StoreUnavailable> =>
+  Layer.merge(base, Layer.provide(SignallingLogs, base))
 
-/** Store, domain service, the given engine (and what else its layer provides), its supervisor and the facade. */
+/**
+ * The stores of the option and their wake-ups: in-process for memory and
+ * PGlite (one process owns them), LISTEN/NOTIFY across processes on PostgreSQL.
+ */
+export const gatewayStores = (options: StoreOptions): Layer.Layer<Stores | Wakeups, StoreUnavailable> => {
+  if (options._tag === "memory") return signalling(Layer.merge(MemoryStores, Wakeups.inProcess))
+  const database = sqlDatabaseLayer(options)
+  const wakeups = options._tag === "postgres" ? Wakeups.postgres({ url: options.url, schema: options.schema }) : Wakeups.inProcess
+  return signalling(Layer.merge(SqlStores, wakeups).pipe(Layer.provide(database)))
+}
+
+/** Store, domain service, the given engine (and what else its layer provides), its supervisor, events out and the facade. */
 const compose = <Extra>(
   options: GatewayOptions,
   engine: Layer.Layer<SessionEngine | Extra, never, AuthStateStore>
 ): Layer.Layer<GatewayServices | Extra, StoreUnavailable> => {
-  const stores = storeLayer(options.store)
   // Every append, whoever makes it, is timed: the instrumented store stands in for the plain one above here.
-  const measured = Layer.provideMerge(InstrumentedEventStore, Layer.provideMerge(GatewayMetrics.layer, stores))
+  const measured = Layer.provideMerge(InstrumentedEventStore, Layer.provideMerge(GatewayMetrics.layer, gatewayStores(options.store)))
   const domain = Layer.provideMerge(SessionService.Live, measured)
   const withEngine = Layer.provideMerge(engine, domain)
   const supervised = Layer.provideMerge(SessionSupervisor.layer(options.supervisor), withEngine)
-  return Layer.provideMerge(Layer.merge(GatewayLive, EngineMetricsLive), supervised)
+  const eventsOut = Layer.provideMerge(
+    Layer.merge(EventFeed.layer({ pollInterval: options.webhooks?.pollInterval }), WebhookDispatcher.layer(options.webhooks)),
+    supervised
+  )
+  return Layer.provideMerge(Layer.merge(GatewayLive, EngineMetricsLive), eventsOut)
 }
 
 /** A whole gateway on the simulator engine, with its simulated phone. */

@@ -21,6 +21,10 @@ import {
   SessionService
 } from "@wa-gateway/domain"
 import { SessionSupervisor } from "../engine/session-supervisor.js"
+import type { WebhookStore } from "../store/webhook-store.js"
+import { EventFeed } from "../webhooks/event-feed.js"
+import type { Wakeups } from "../webhooks/wakeups.js"
+import { makeWebhookOperations } from "../webhooks/webhook-operations.js"
 import { Gateway, type QrChallenge } from "./gateway.js"
 import { type PairedSessionView, toSessionView } from "./session-view.js"
 
@@ -28,8 +32,8 @@ import { type PairedSessionView, toSessionView } from "./session-view.js"
 export const DELETE_UNLINK_TIMEOUT = Duration.seconds(10)
 
 /**
- * The Gateway's operations over the domain service, the engine and the
- * supervisor. Operations that touch both the stream and the engine run one
+ * The Gateway's operations over the domain service, the engine, the
+ * supervisor and the webhook store. Operations that touch both the stream and the engine run one
  * at a time per session, and never leave the stream claiming what the
  * engine did not do.
  */
@@ -40,6 +44,8 @@ const make = Effect.gen(function* () {
   const store = yield* EventStore
   const lock = yield* makeKeyedLock
   const view = toSessionView(engine)
+  const feed = yield* EventFeed
+  const webhooks = yield* makeWebhookOperations
 
   /** The engine could not start the recorded attempt: the stream says so too, then the caller hears why. */
   const engineFailed = (orgId: OrgId, sessionId: SessionId, attemptId: PairingAttemptId) => (cause: EngineError) =>
@@ -139,11 +145,16 @@ const make = Effect.gen(function* () {
     ready: Effect.zipRight(
       store.ping,
       Effect.map(supervisor.resumeProgress, (resume) => ({ engine: engine.name, warnings: engine.warnings, resume }))
-    )
+    ),
+    webhooks,
+    subscribe: (orgId, filter = {}) => feed.subscribe(orgId, filter)
   }
   return service
 })
 
 /** The facade over a store, the domain service, an engine and its supervisor. */
-export const GatewayLive: Layer.Layer<Gateway, never, SessionService | SessionEngine | SessionSupervisor | EventStore> =
-  Layer.effect(Gateway, make)
+export const GatewayLive: Layer.Layer<
+  Gateway,
+  never,
+  SessionService | SessionEngine | SessionSupervisor | EventStore | WebhookStore | Wakeups | EventFeed
+> = Layer.effect(Gateway, make)

@@ -78,6 +78,82 @@ const migrations: Record<string, Migration> = {
         alter table wa_auth add constraint wa_auth_session_fk
         foreign key (session_id) references sessions (session_id) on delete cascade`.execute(db)
     }
+  },
+  "0003_webhooks": {
+    up: async (db) => {
+      // Connection changes: a log of their own beside the session log (no
+      // stream version to bump, no conflict with a user's command), read with
+      // the same xid8 rule.
+      await db.schema
+        .createTable("connection_events")
+        .addColumn("position", "bigint", (c) => c.generatedAlwaysAsIdentity().primaryKey())
+        .addColumn("session_id", "text", (c) => c.notNull())
+        .addColumn("org_id", "text", (c) => c.notNull())
+        .addColumn("type", "text", (c) => c.notNull())
+        .addColumn("cause", "text")
+        .addColumn("will_reconnect", "boolean")
+        .addColumn("status", "text", (c) => c.notNull())
+        .addColumn("occurred_at", "timestamptz", (c) => c.notNull())
+        .addColumn("transaction_id", sql`xid8`, (c) => c.notNull().defaultTo(sql`pg_current_xact_id()`))
+        .execute()
+
+      await db.schema
+        .createTable("webhooks")
+        .addColumn("webhook_id", sql`text collate "C"`, (c) => c.primaryKey())
+        .addColumn("org_id", "text", (c) => c.notNull())
+        .addColumn("url", "text", (c) => c.notNull())
+        .addColumn("events", sql`text[]`, (c) => c.notNull())
+        .addColumn("session_ids", sql`text[]`)
+        .addColumn("description", "text")
+        .addColumn("enabled", "boolean", (c) => c.notNull())
+        .addColumn("secret", "text", (c) => c.notNull())
+        .addColumn("previous_secret", "text")
+        .addColumn("previous_secret_expires_at", "timestamptz")
+        // How far the router has turned each log into this subscription's deliveries.
+        .addColumn("log_checkpoint", "bigint", (c) => c.notNull())
+        .addColumn("connection_checkpoint", "bigint", (c) => c.notNull())
+        .addColumn("created_at", "timestamptz", (c) => c.notNull())
+        .addColumn("updated_at", "timestamptz", (c) => c.notNull())
+        .execute()
+      await sql`create index webhooks_org_created_idx on webhooks (org_id, created_at desc, webhook_id desc)`.execute(db)
+
+      await db.schema
+        .createTable("webhook_deliveries")
+        .addColumn("sequence", "bigint", (c) => c.generatedAlwaysAsIdentity().primaryKey())
+        .addColumn("delivery_id", "text", (c) => c.notNull().unique())
+        .addColumn("webhook_id", "text", (c) => c.notNull().references("webhooks.webhook_id").onDelete("cascade"))
+        .addColumn("message_id", "text", (c) => c.notNull())
+        .addColumn("event_type", "text", (c) => c.notNull())
+        .addColumn("lane", "text", (c) => c.notNull())
+        .addColumn("position", "bigint")
+        .addColumn("connection_position", "bigint")
+        .addColumn("session_status", "text")
+        .addColumn("connected", "boolean")
+        .addColumn("status", "text", (c) => c.notNull())
+        .addColumn("attempts", "integer", (c) => c.notNull())
+        .addColumn("last_status_code", "integer")
+        .addColumn("last_error", "text")
+        .addColumn("next_attempt_at", "timestamptz", (c) => c.notNull())
+        // Set while a sender holds the delivery; `next_attempt_at` is then the lease's end.
+        .addColumn("lease_token", "text")
+        .addColumn("created_at", "timestamptz", (c) => c.notNull())
+        .addColumn("updated_at", "timestamptz", (c) => c.notNull())
+        .execute()
+      // The claim's order: an index scan in it stops at the claim's limit, however many are due.
+      await sql`create index webhook_deliveries_due_idx on webhook_deliveries (next_attempt_at, sequence) where status = 'pending'`.execute(db)
+      await sql`create index webhook_deliveries_lane_idx on webhook_deliveries (webhook_id, lane, sequence) where status = 'pending'`
+        .execute(db)
+      await sql`create index webhook_deliveries_list_idx on webhook_deliveries (webhook_id, sequence desc)`.execute(db)
+
+      await db.schema
+        .createTable("webhook_replays")
+        .addColumn("replay_id", "text", (c) => c.primaryKey())
+        .addColumn("webhook_id", "text", (c) => c.notNull().references("webhooks.webhook_id").onDelete("cascade"))
+        .addColumn("after_position", "bigint", (c) => c.notNull())
+        .addColumn("until_position", "bigint", (c) => c.notNull())
+        .addColumn("created_at", "timestamptz", (c) => c.notNull())
+        .execute()
+    }
   }
 }
 

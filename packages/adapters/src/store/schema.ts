@@ -49,11 +49,73 @@ export interface ApiKeysTable {
   readonly revoked_at: Date | null
 }
 
+export interface ConnectionEventsTable {
+  readonly position: GeneratedAlways<string>
+  readonly session_id: string
+  readonly org_id: string
+  readonly type: string
+  readonly cause: string | null
+  readonly will_reconnect: boolean | null
+  readonly status: string
+  readonly occurred_at: Date
+  readonly transaction_id: Generated<string>
+}
+
+export interface WebhooksTable {
+  readonly webhook_id: string
+  readonly org_id: string
+  readonly url: string
+  readonly events: ReadonlyArray<string>
+  readonly session_ids: ReadonlyArray<string> | null
+  readonly description: string | null
+  readonly enabled: boolean
+  readonly secret: string
+  readonly previous_secret: string | null
+  readonly previous_secret_expires_at: Date | null
+  readonly log_checkpoint: ColumnType<string, string, string>
+  readonly connection_checkpoint: ColumnType<string, string, string>
+  readonly created_at: Date
+  readonly updated_at: Date
+}
+
+export interface WebhookDeliveriesTable {
+  readonly sequence: GeneratedAlways<string>
+  readonly delivery_id: string
+  readonly webhook_id: string
+  readonly message_id: string
+  readonly event_type: string
+  readonly lane: string
+  readonly position: string | null
+  readonly connection_position: string | null
+  readonly session_status: string | null
+  readonly connected: boolean | null
+  readonly status: string
+  readonly attempts: number
+  readonly last_status_code: number | null
+  readonly last_error: string | null
+  readonly next_attempt_at: Date
+  readonly lease_token: string | null
+  readonly created_at: Date
+  readonly updated_at: Date
+}
+
+export interface WebhookReplaysTable {
+  readonly replay_id: string
+  readonly webhook_id: string
+  readonly after_position: string
+  readonly until_position: string
+  readonly created_at: Date
+}
+
 export interface Database {
   readonly events: EventsTable
   readonly sessions: SessionsTable
   readonly wa_auth: WaAuthTable
   readonly api_keys: ApiKeysTable
+  readonly connection_events: ConnectionEventsTable
+  readonly webhooks: WebhooksTable
+  readonly webhook_deliveries: WebhookDeliveriesTable
+  readonly webhook_replays: WebhookReplaysTable
 }
 
 /** The unique (stream_id, stream_version) constraint; a violation of it is a version conflict. */

@@ -7,6 +7,7 @@ import { eventStoreContract } from "./event-store.contract.spec-helper.js"
 import { keyStoresContract } from "./key-stores.contract.spec-helper.js"
 import { MemoryStores, SqlStores } from "./stores.js"
 import { closeFilePglite, pgliteTestDatabase, postgresTestDatabase } from "./test-database.spec-helper.js"
+import { concurrentClaimsContract, webhookStoreContract } from "./webhook-store.contract.spec-helper.js"
 
 // One file for every store contract so the PGlite cases share one instance.
 afterAll(closeFilePglite)
@@ -27,6 +28,13 @@ describe("AuthStateStore contract", () => {
   authStateStoreContract("in memory", MemoryStores)
   authStateStoreContract("on PostgreSQL", Layer.provide(SqlStores, postgresTestDatabase()))
   authStateStoreContract("on PGlite", Layer.provide(SqlStores, pgliteTestDatabase("auth_state_contract")))
+})
+
+describe("WebhookStore and ConnectionLog contract", () => {
+  webhookStoreContract("in memory", MemoryStores)
+  webhookStoreContract("on PostgreSQL", Layer.provide(SqlStores, postgresTestDatabase()))
+  webhookStoreContract("on PGlite", Layer.provide(SqlStores, pgliteTestDatabase("webhook_store_contract")))
+  concurrentClaimsContract("on PostgreSQL with concurrent senders", Layer.provide(SqlStores, postgresTestDatabase(10)))
 })
 
 describe("erasure leaves nothing behind", () => {

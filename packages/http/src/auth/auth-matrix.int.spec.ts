@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { Context, Effect, Exit, Layer, LogLevel, Logger, Option, Redacted, Scope } from "effect"
-import { SimulatedPhoneGateway } from "@wa-gateway/adapters"
+import { EventFeed, SimulatedPhoneGateway } from "@wa-gateway/adapters"
 import { OrgId } from "@wa-gateway/domain"
 import { startTestJwtIssuer, type TestJwtIssuer } from "@wa-gateway/testkit"
 import { call, expectEnvelope, simulatorServer, type TestServer, wire } from "../server.spec-helper.js"
@@ -38,6 +38,7 @@ beforeAll(async () => {
     baseUrl: `http://127.0.0.1:${Effect.runSync(Effect.provide(serverPort, context))}`,
     apiKey: () => Promise.reject(new Error("use createKey")),
     phone: Context.get(context, SimulatedPhoneGateway),
+    subscribers: () => Effect.runSync(Context.get(context, EventFeed).subscribers),
     close: () => Effect.runPromise(Scope.close(scope, Exit.void))
   }
 })
