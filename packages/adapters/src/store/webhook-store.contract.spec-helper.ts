@@ -1,6 +1,6 @@
 import { expect, layer } from "@effect/vitest"
 import { EventStore, type OrgId, type StoreUnavailable } from "@wa-gateway/domain"
-import { Effect, type Layer, Option } from "effect"
+import { Effect, type Layer, Option, Schedule } from "effect"
 import { makeDeliveryId, makeWebhookId, type WebhookId } from "../webhooks/webhook-ids.js"
 import { ConnectionLog } from "./connection-log.js"
 import { appendHistory, created, newOrg, pairingStarted } from "./event-store.contract.spec-helper.js"
@@ -130,6 +130,14 @@ export const webhookStoreContract = (
         const [org, id] = [newOrg(), randomSessionId()]
         yield* appendHistory(id, org, [created(id, org)])
         const recorded = yield* connections.record({ sessionId: id, orgId: org, change: { _tag: "Connected" }, status: "unpaired", occurredAt: at(1) })
+        // On PostgreSQL a row is readable once every transaction older than its own has ended (DESIGN §3), and
+        // other test files' transactions run on the same server: wait until both writes are readable.
+        const readable = Effect.gen(function* () {
+          const logged = (yield* events.readAll(0n, 1_000_000)).some((e) => e.streamId === id)
+          const connected = (yield* connections.readAfter(recorded.position - 1n, 1)).length === 1
+          return logged && connected
+        })
+        yield* readable.pipe(Effect.repeat({ until: (ok) => ok, schedule: Schedule.spaced("20 millis") }), Effect.timeout("10 seconds"))
         const record = yield* newWebhook(org)
         yield* store.create(record)
         const target = yield* targetOf(record.webhookId)
