@@ -13,6 +13,7 @@ import { Authentication } from "./middleware/authentication.js"
 import { EventsLive } from "./events/handlers.js"
 import { envelope } from "./middleware/envelope.js"
 import { requestLog } from "./middleware/request-log.js"
+import { closeQuietConnectionsOnClose } from "./quiet-connections.js"
 import { sessionReadsFastPath } from "./sessions/read-fast-path.js"
 import { SessionsLive } from "./sessions/handlers.js"
 import { SimulatorLive } from "./simulator/handlers.js"
@@ -106,6 +107,7 @@ const createEnvelopedServer = (): Server => {
     closeOnError(socket)
     socket.end(connectRefused)
   })
+  closeQuietConnectionsOnClose(server)
   holdRequestsUntilServed(server)
   return server
 }
