@@ -1,22 +1,11 @@
 import { type ChildProcess, spawn } from "node:child_process"
-import { createServer } from "node:net"
 import { resolve } from "node:path"
+import { freePort } from "./free-port.spec-helper.js"
 
 // Gateway processes for process-level tests: `node --import tsx src/main.ts`
 // from the repository root, as main.int.spec.ts starts one.
 
 const root = resolve(import.meta.dirname, "../../..")
-
-export const freePort = () =>
-  new Promise<number>((done, fail) => {
-    const probe = createServer()
-    probe.once("error", fail)
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address()
-      const port = typeof address === "object" && address !== null ? address.port : 0
-      probe.close(() => done(port))
-    })
-  })
 
 export interface GatewayProcess {
   readonly child: ChildProcess

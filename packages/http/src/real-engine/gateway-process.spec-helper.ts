@@ -6,11 +6,11 @@
 import { type ChildProcess, spawn } from "node:child_process"
 import { randomBytes } from "node:crypto"
 import { appendFileSync, mkdtempSync, rmSync } from "node:fs"
-import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import pg from "pg"
 import type { FakeWhatsApp } from "@wa-gateway/testkit/fake-whatsapp"
+import { freePort } from "../free-port.spec-helper.js"
 
 const root = resolve(import.meta.dirname, "../../../..")
 const mainJs = join(root, "packages/http/dist/main.js")
@@ -29,17 +29,6 @@ export const until = async <A>(what: string, check: () => Promise<A | undefined>
     await sleep(intervalMs)
   }
 }
-
-export const freePort = () =>
-  new Promise<number>((done, fail) => {
-    const probe = createServer()
-    probe.once("error", fail)
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address()
-      const port = typeof address === "object" && address !== null ? address.port : 0
-      probe.close(() => done(port))
-    })
-  })
 
 /** A PostgreSQL database of the test file's own (`wa_e2e_<topic>_<random>`), dropped by `drop`. */
 export const ownDatabase = async (topic: string): Promise<{ readonly url: string; readonly drop: () => Promise<void> }> => {
