@@ -9,7 +9,8 @@ import { type CuttableStreams, cuttableStreams } from "./cuttable-streams.spec-h
 // (`GET /api/v1/events:stream`, spec/EVENTS.md), in a real headless Chromium.
 // The stream is dropped the way the gateway drops a reader that fell behind;
 // the browser's reconnects are held back (and once refused) by Playwright,
-// as a slow or flaky network would, and then go through to the real route.
+// as a slow or flaky network would, and then go through to the real route;
+// a silent stream is made by jumping the page's clock past its heartbeats.
 
 const LIVE_MS = 6000
 /** A held reconnect that is refused is tried again after a back-off (2 s, then 4 s…). */
@@ -155,6 +156,22 @@ describe("the dashboard's live updates over the event stream", () => {
     await row(sessionId).locator('[data-connected="true"]').waitFor()
     expect(await page.locator('[data-live-mode="stream"]').count()).toBe(1)
     expect(await page.evaluate("window.sameDocument")).toBe(true)
+  })
+
+  it("takes a stream silent past its heartbeats for dead and reconnects with the Last-Event-ID it heard", async () => {
+    // The page's clock from here on: time runs as usual until the test jumps it.
+    await page.clock.install()
+    await page.reload()
+    await liveMode("stream")
+    const opened = streamOpens().length
+    const sessionId = await createSession("heard before the silence")
+    await row(sessionId).waitFor()
+    // 50 s pass for the page and not for the gateway, whose next heartbeat (every 15 s) is not due yet.
+    await page.clock.fastForward("00:50")
+    await expect.poll(() => streamOpens().length, { timeout: LIVE_MS }).toBe(opened + 1)
+    expect(streamOpens().at(-1)?.headers()["last-event-id"]).toBe(String(await lastPosition(sessionId)))
+    await liveMode("stream")
+    await expect.poll(() => server.subscribers(), { timeout: LIVE_MS }).toBe(1)
   })
 
   it("closes the stream on sign-out", async () => {

@@ -8,7 +8,7 @@ import { createSseReader } from "./sse-frames.js"
 // (`GET /api/v1/events:stream`, spec/EVENTS.md), read with fetch because an
 // EventSource cannot send the bearer header and the token stays out of URLs.
 // When the stream drops (a proxy closing it, the gateway cutting a slow
-// reader, a network blip) the views are polled until it is back; the
+// reader, a connection that went silent past its heartbeats) the views are polled until it is back; the
 // reconnect sends Last-Event-ID, so the log's events in between still arrive.
 // The views do not know which: they only subscribe.
 
@@ -31,9 +31,11 @@ export interface LiveUpdates {
 export interface LiveOptions {
   readonly pollIntervalMs: number
   readonly streamPath: string
+  /** The gateway writes a comment every 15 s (spec/EVENTS.md): a stream silent this long is taken for dead. */
+  readonly silenceMs: number
 }
 
-export const DEFAULT_LIVE_OPTIONS: LiveOptions = { pollIntervalMs: 2000, streamPath: "/api/v1/events:stream" }
+export const DEFAULT_LIVE_OPTIONS: LiveOptions = { pollIntervalMs: 2000, streamPath: "/api/v1/events:stream", silenceMs: 45_000 }
 
 /** Reconnect delays: the first soon, then doubling up to this (a gateway that is down is not hammered). */
 const FIRST_RETRY_MS = 1000
@@ -83,29 +85,46 @@ export const startLiveUpdates = (client: ApiClient, options: LiveOptions = DEFAU
     clearTimeout(pollTimer)
   }
 
-  const readStream = async (body: ReadableStream<Uint8Array>) => {
+  /** Reads frames until the stream ends; a stream silent for longer than `silenceMs` is closed (the connection may be dead). */
+  const readStream = async (body: ReadableStream<Uint8Array>, close: () => void) => {
     const frames = createSseReader()
     const bytes = body.getReader()
     const text = new TextDecoder()
-    while (true) {
-      const { done, value } = await bytes.read()
-      if (done) return
-      for (const frame of frames.push(text.decode(value, { stream: true }))) {
-        if (frame.id !== undefined) lastEventId = frame.id
-        try {
-          const event = decode(LifecycleEvent, JSON.parse(frame.data))
-          notify({ kind: "event", type: event.type, sessionId: event.data.sessionId })
-        } catch {
-          notify({ kind: "tick" }) // a frame this page cannot read: reload to be safe
+    let watchdog: ReturnType<typeof setTimeout> | undefined
+    const rearm = () => {
+      clearTimeout(watchdog)
+      watchdog = setTimeout(close, options.silenceMs)
+    }
+    try {
+      rearm()
+      while (true) {
+        const { done, value } = await bytes.read()
+        if (done) return
+        rearm()
+        for (const frame of frames.push(text.decode(value, { stream: true }))) {
+          if (frame.id !== undefined) lastEventId = frame.id
+          try {
+            const event = decode(LifecycleEvent, JSON.parse(frame.data))
+            notify({ kind: "event", type: event.type, sessionId: event.data.sessionId })
+          } catch {
+            notify({ kind: "tick" }) // a frame this page cannot read: reload to be safe
+          }
         }
       }
+    } finally {
+      clearTimeout(watchdog)
     }
   }
 
   const connect = async (): Promise<StreamOutcome> => {
+    // One connection's own signal: stopping ends it, and so does a silent stream.
+    const connection = new AbortController()
+    const stopped = () => connection.abort()
+    abort.signal.addEventListener("abort", stopped)
+    let streaming = false
     try {
       const headers: Record<string, string> = lastEventId === undefined ? {} : { "last-event-id": lastEventId }
-      const response = await client.raw("GET", options.streamPath, { accept: "text/event-stream", headers, signal: abort.signal })
+      const response = await client.raw("GET", options.streamPath, { accept: "text/event-stream", headers, signal: connection.signal })
       if (response.status === 401) return "unauthorized"
       // Anything else than a stream (a proxy's 502, a 503 while the store is down) is tried again later.
       const isStream = response.status === 200 && (response.headers.get("content-type") ?? "").startsWith("text/event-stream")
@@ -113,13 +132,16 @@ export const startLiveUpdates = (client: ApiClient, options: LiveOptions = DEFAU
         await response.body?.cancel()
         return "failed"
       }
+      streaming = true
       stopPolling()
       setMode("stream")
       notify({ kind: "tick" }) // what happened while not connected (connection events are not in the log)
-      await readStream(response.body)
+      await readStream(response.body, () => connection.abort())
       return "ended"
     } catch {
-      return "failed"
+      return streaming ? "ended" : "failed"
+    } finally {
+      abort.signal.removeEventListener("abort", stopped)
     }
   }
 
