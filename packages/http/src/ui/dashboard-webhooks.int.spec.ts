@@ -201,6 +201,17 @@ describe("the dashboard's webhooks pages against the real routes", () => {
     await page.screenshot({ path: join(REPORTS_DIR, "webhook-deliveries-dark.png"), fullPage: true })
   })
 
+  it("fits a 375 px wide screen, deliveries and list", async () => {
+    await page.setViewportSize({ width: 375, height: 800 })
+    await deliveryRows("webhook.test", "succeeded").waitFor()
+    expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(375)
+    await page.getByRole("link", { name: "← Webhooks" }).click()
+    await page.locator(`tr[data-webhook-id="${webhookId}"]`).waitFor()
+    expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(375)
+    await page.screenshot({ path: join(REPORTS_DIR, "webhooks-375-dark.png"), fullPage: true })
+    await page.setViewportSize({ width: 1280, height: 800 })
+  })
+
   it("logged no error in the browser", () => {
     expect(consoleErrors).toEqual([])
   })

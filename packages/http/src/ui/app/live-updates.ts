@@ -8,8 +8,9 @@ import { createSseReader } from "./sse-frames.js"
 // (`GET /api/v1/events:stream`, spec/EVENTS.md), read with fetch because an
 // EventSource cannot send the bearer header and the token stays out of URLs.
 // When the stream drops (a proxy closing it, the gateway cutting a slow
-// reader, a connection that went silent past its heartbeats) the views are polled until it is back; the
-// reconnect sends Last-Event-ID, so the log's events in between still arrive.
+// reader, a connection gone silent past its heartbeats) the views are polled
+// until it is back; the reconnect sends Last-Event-ID, so the log's events in
+// between still arrive.
 // The views do not know which: they only subscribe.
 
 export type LiveChange =
