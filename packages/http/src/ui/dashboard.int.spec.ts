@@ -5,11 +5,11 @@ import { call, startTestServer, type TestServer } from "../server.spec-helper.js
 import { type Browser, buildDashboard, launchChromium, REPORTS_DIR } from "./browser.spec-helper.js"
 
 // The dashboard in a real headless Chromium against a real server (simulator
-// engine, QR rotating every 1.5 s). The steps run in order on one page, as a
+// engine, QR rotating every 1.5 s, live updates over its event stream). The steps run in order on one page, as a
 // person would use it: each `it` starts where the previous one left off.
 
 const QR_ROTATION_MS = 1500
-/** Longer than one poll (2 s) and a request: what "updates live" may take. */
+/** What "updates live" may take, with room for a loaded machine. */
 const LIVE_MS = 6000
 
 interface ConsoleError {
@@ -26,6 +26,7 @@ describe("the dashboard in a browser", () => {
   /** The first QR's blob URL, probed by the test after the page revoked it. */
   let revokedQrUrl = ""
   const requests: Array<string> = []
+  const streamRequests: Array<{ readonly path: string; readonly headers: Record<string, string> }> = []
   const consoleErrors: Array<ConsoleError> = []
   const pageErrors: Array<string> = []
 
@@ -62,7 +63,10 @@ describe("the dashboard in a browser", () => {
     key = await server.apiKey("acme", ["read", "manage"])
     browser = await launchChromium()
     await browser.context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: server.baseUrl })
-    browser.context.on("request", (request) => requests.push(request.url()))
+    browser.context.on("request", (request) => {
+      requests.push(request.url())
+      if (new URL(request.url()).pathname === "/api/v1/events:stream") streamRequests.push({ path: path(request.url()), headers: request.headers() })
+    })
     page = browser.context.pages()[0] ?? (await browser.context.newPage())
     page.setDefaultTimeout(LIVE_MS)
     page.on("console", (message) => {
@@ -93,7 +97,11 @@ describe("the dashboard in a browser", () => {
     expect(await page.evaluate("document.cookie")).toBe("")
     expect(requests.some((url) => url.includes(key))).toBe(false)
     expect(await page.getByText("No sessions yet").isVisible()).toBe(true)
-    await page.locator('[data-live-mode="polling"]').waitFor() // this gateway has no event stream yet
+    // Live updates come over the event stream, which gets the key in a header too.
+    await page.locator('[data-live-mode="stream"]').waitFor()
+    const stream = streamRequests.at(0)
+    expect(stream?.headers["authorization"]).toBe(`Bearer ${key}`)
+    expect(stream?.path).toBe("/api/v1/events:stream")
   })
 
   it("creates a session and opens its page", async () => {
@@ -144,6 +152,7 @@ describe("the dashboard in a browser", () => {
     expect(await row().locator('[data-col="phone"]').textContent()).toBe("628123456789")
     expect(await row().locator('[data-col="push-name"]').textContent()).toBe("Acme Support")
     expect(await page.evaluate("window.sameDocument")).toBe(true)
+    expect(await page.locator('[data-live-mode="stream"]').count()).toBe(1) // heard on the stream, not polled
     await page.screenshot({ path: join(REPORTS_DIR, "sessions.png"), fullPage: true })
   })
 
@@ -210,15 +219,11 @@ describe("the dashboard in a browser", () => {
     expect(await sessionStatus()).toBe(404)
   })
 
-  it("says when webhooks are not available on this gateway", async () => {
-    await page.getByRole("link", { name: "Webhooks" }).click()
-    await page.getByText("Webhooks are not available on this gateway.").waitFor()
-  })
-
   it("signs out and forgets the key", async () => {
     await page.getByRole("button", { name: "Sign out" }).click()
     await page.locator("#token").waitFor()
     expect(await page.evaluate("sessionStorage.length")).toBe(0)
+    await expect.poll(() => server.subscribers(), { timeout: LIVE_MS }).toBe(0) // the stream is closed too
     await page.reload()
     await page.locator("#token").waitFor()
   })
@@ -228,13 +233,10 @@ describe("the dashboard in a browser", () => {
     expect(requests.length).toBeGreaterThan(10)
     expect(requests.filter((url) => new URL(url).origin !== gateway)).toEqual([])
     expect(pageErrors).toEqual([])
-    // Chromium logs every failed load itself: the wrong key's 401, the two
-    // feature probes of routes this gateway does not have yet (event stream,
-    // webhooks), and this test's own probe of the revoked QR blob.
+    // Chromium logs every failed load itself: the wrong key's 401 and this
+    // test's own probe of the revoked QR blob.
     const expected = new Set([
       `401 ${gateway}/api/v1/sessions?pageSize=1`,
-      `404 ${gateway}/api/v1/events:stream`,
-      `404 ${gateway}/api/v1/webhooks?pageSize=100`,
       `net::ERR_FILE_NOT_FOUND ${revokedQrUrl}`
     ])
     const unexpected = consoleErrors.filter(({ text, url }) => {

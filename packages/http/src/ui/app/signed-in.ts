@@ -13,8 +13,8 @@ import { WebhooksPage } from "./webhooks-page.js"
 
 const LIVE_LABELS: Readonly<Record<LiveMode, string>> = {
   connecting: "connecting…",
-  stream: "live (event stream)",
-  polling: `live (every ${DEFAULT_LIVE_OPTIONS.pollIntervalMs / 1000} s)`
+  stream: "live",
+  polling: `reconnecting… (checking every ${DEFAULT_LIVE_OPTIONS.pollIntervalMs / 1000} s)`
 }
 
 const NOTICE_MS = 6000

@@ -1,4 +1,4 @@
-import { type ApiClient, asFailure } from "./api-client.js"
+import type { ApiClient } from "./api-client.js"
 import { CreatedWebhook, type DeliveryStatus, DeliveryList, Webhook, WebhookList } from "./webhooks-wire.js"
 
 // The webhook routes of spec/EVENTS.md, as the page calls them.
@@ -6,19 +6,8 @@ import { CreatedWebhook, type DeliveryStatus, DeliveryList, Webhook, WebhookList
 const API = "/api/v1"
 const webhookPath = (webhookId: string, suffix = "") => `${API}/webhooks/${encodeURIComponent(webhookId)}${suffix}`
 
-export type WebhooksAvailability =
-  | { readonly available: false }
-  | { readonly available: true; readonly list: WebhookList }
-
-/** The feature check and the first page at once: a gateway without webhooks answers 404 here. */
-export const listWebhooks = async (client: ApiClient): Promise<WebhooksAvailability> => {
-  try {
-    return { available: true, list: await client.json("GET", `${API}/webhooks?pageSize=100`, WebhookList) }
-  } catch (error) {
-    if (asFailure(error).status === 404) return { available: false }
-    throw error
-  }
-}
+/** The first page, newest first (the API's largest page). */
+export const listWebhooks = (client: ApiClient) => client.json("GET", `${API}/webhooks?pageSize=100`, WebhookList)
 
 export interface NewWebhook {
   readonly url: string

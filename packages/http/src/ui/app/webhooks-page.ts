@@ -22,7 +22,7 @@ const WebhookRow = ({ webhook, onChanged }: { readonly webhook: Webhook; readonl
     <td data-label="Created"><time datetime=${webhook.createdAt}>${formatDateTime(webhook.createdAt)}</time></td>
   </tr>`
 
-/** The organization's webhooks, behind a feature check: a gateway without them answers 404. */
+/** The organization's webhooks: the list, and a form for a new one whose secret is shown once. */
 export const WebhooksPage = () => {
   const { client } = useServices()
   const webhooks = useResource(() => listWebhooks(client), [client])
@@ -33,13 +33,7 @@ export const WebhooksPage = () => {
       ? html`<p class="muted">Loading…</p>`
       : html`<p class="error" role="alert">Could not load the webhooks: ${webhooks.error.message}</p>`}</section>`
   }
-  if (!webhooks.data.available) {
-    return html`<section aria-labelledby="page-title">${el(Title, {})}
-      <p class="empty" data-webhooks="unavailable">Webhooks are not available on this gateway.</p>
-      <p class="hint">Its API has no <code>/api/v1/webhooks</code> routes (they come with a newer version).</p>
-    </section>`
-  }
-  const list = webhooks.data.list.webhooks
+  const list = webhooks.data.webhooks
   return html`<section aria-labelledby="page-title">${el(Title, {})}
     ${created === null ? null : el(SecretOnce, { url: created.url, secret: created.secret, onDismiss: () => setCreated(null) })}
     ${el(CreateWebhookForm, {
