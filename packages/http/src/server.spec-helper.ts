@@ -59,8 +59,6 @@ export interface TestServerOptions {
   readonly logs?: Array<LogEntry>
   /** The simulator engine's options (e.g. a short `qrRotationMs`). */
   readonly simulator?: SimulatorOptions
-  /** Extra routes (`HttpApiBuilder.Router.use`), e.g. a test's stand-in for a route another branch adds. */
-  readonly routes?: Layer.Layer<never>
 }
 
 const capture = (logs: Array<LogEntry>) =>
@@ -124,8 +122,6 @@ export const startTestServer = async (options: TestServerOptions = {}): Promise<
     ? authenticatorLayer(noJwt).pipe(Layer.provideMerge(ApiKeys.Live))
     : Layer.merge(Layer.succeed(Authenticator, options.authenticator), ApiKeys.Live)
   const layer = serverOnEngine(options.engine ?? "simulator", auth, options.gateway, options.simulator).pipe(
-    // Built first, so the routes are on the router when the server reads it.
-    Layer.provide(options.routes ?? Layer.empty),
     Layer.provide(options.logs === undefined ? Logger.minimumLogLevel(LogLevel.Warning) : capture(options.logs))
   )
   const scope = Effect.runSync(Scope.make())
