@@ -33,7 +33,7 @@ export const standaloneServer = (
   const auth = Layer.merge(
     authenticatorLayer(config.auth),
     // Before listening: with no key and no JWKS nobody could call the API.
-    Layer.effectDiscard(bootstrapApiKey(config.auth))
+    Layer.effectDiscard(bootstrapApiKey({ jwksUrl: config.auth.jwksUrl, dataDir: config.dataDir }))
   ).pipe(Layer.provide(ApiKeys.Live))
   const listen = {
     port: config.port,

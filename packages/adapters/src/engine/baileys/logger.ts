@@ -1,5 +1,6 @@
 import { Effect, FiberRef, LogLevel, Runtime } from "effect"
 import type { SessionId } from "@wa-gateway/domain"
+import { maskDigits } from "../../observability/log-masking.js"
 import type { BaileysLogger } from "./baileys.js"
 
 // Baileys logs through a pino-shaped logger. Ours routes every line into the
@@ -10,7 +11,8 @@ import type { BaileysLogger } from "./baileys.js"
 //   QR strings) and code-shaped tokens blanked, plus an error's name and
 //   status code: Baileys writes JIDs into some warnings (`Invalid entry for ${pn}`);
 // - below, Baileys' object goes out as JSON with every byte array replaced by
-//   its length, so key material never reaches a log at any level.
+//   its length, so key material never reaches a log at any level, and every
+//   JID's number masked (`6281******89@s.whatsapp.net`).
 
 type BaileysLevel = "trace" | "debug" | "info" | "warn" | "error" | "fatal"
 
@@ -45,6 +47,10 @@ export const scrub = (text: string): string =>
     .replace(/[A-Za-z0-9+/_-]{24,}={0,2}/g, "[redacted]")
     .replace(/\d{6,}/g, "[number]")
     .replace(/\b[A-Z0-9]{4}-?[A-Z0-9]{4}\b/g, (token) => /\d/.test(token) && /[A-Z]/.test(token) ? "[code]" : token)
+
+/** The user part of every JID (`<number>[:<device>]@<server>`) masked; Baileys' debug details are full of them. */
+export const maskJids = (text: string): string =>
+  text.replace(/(\d{5,})(?=(:\d+)?@)/g, (digits) => maskDigits(digits))
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null
 
@@ -88,7 +94,7 @@ export const makeBaileysLogger = (sessionId: SessionId): Effect.Effect<BaileysLo
         const loud = LogLevel.greaterThanEqual(ours, LogLevel.Info)
         const line = loud
           ? [scrub(text), errorSummary(obj)].filter((part) => part !== undefined && part !== "").join(": ")
-          : [text, typeof obj === "string" ? "" : detail(obj)].filter((part) => part !== "").join(" ")
+          : maskJids([text, typeof obj === "string" ? "" : detail(obj)].filter((part) => part !== "").join(" "))
         runSync(Effect.logWithLevel(ours, `baileys: ${line}`).pipe(Effect.annotateLogs({ ...bindings, sessionId })))
       }
       return {
