@@ -7,6 +7,7 @@ import { Effect, flow, Layer, type LogLevel, Logger, Option } from "effect"
 import type { Gateway, GatewayMetrics, SimulatedPhoneGateway } from "@wa-gateway/adapters"
 import { GatewayApi, SimulatorGatewayApi } from "./api.js"
 import type { Authenticator } from "./auth/authenticator.js"
+import { drainConnections } from "./drain-on-shutdown.js"
 import { type ApiError, NotFound, toErrorResponse, ValidationError } from "./errors.js"
 import { HealthLive } from "./health/handlers.js"
 import { Authentication } from "./middleware/authentication.js"
@@ -50,7 +51,8 @@ const unsupportedExpectation = JSON.stringify(toErrorResponse(
  *   any method no route takes);
  * - an HTTP/1.1 request without `Host` (Node: 400, empty): Node's check is off
  *   and the envelope middleware makes it (`refuseEarly`).
- * And a client's reset of a socket Node handed over must not end the process.
+ * And a client's reset of a socket Node handed over must not end the process,
+ * and a shutdown closes kept-alive connections (`drainConnections`).
  */
 /**
  * The platform listens on the port while the layers are built and attaches
@@ -59,13 +61,22 @@ const unsupportedExpectation = JSON.stringify(toErrorResponse(
  * Call it after the server's own request listeners are on: the next one
  * added is the platform's.
  */
-export const holdRequestsUntilServed = (server: Server): void => {
+export const holdRequestsUntilServed = (server: Server, onDetached?: () => void): void => {
   const held: Array<readonly [IncomingMessage, ServerResponse]> = []
   const hold = (request: IncomingMessage, response: ServerResponse) => held.push([request, response])
   const onNewListener = (event: string | symbol, listener: unknown) => {
     if (event !== "request" || listener === hold) return
     server.off("newListener", onNewListener)
     server.off("request", hold)
+    // The platform detaches its handler first when it shuts down.
+    if (onDetached !== undefined) {
+      const onRemoveListener = (removedEvent: string | symbol, removed: unknown) => {
+        if (removedEvent !== "request" || removed !== listener) return
+        server.off("removeListener", onRemoveListener)
+        onDetached()
+      }
+      server.on("removeListener", onRemoveListener)
+    }
     // `newListener` fires before the handler is added: replay on the next tick, once it is.
     process.nextTick(() => {
       for (const [request, response] of held.splice(0)) server.emit("request", request, response)
@@ -106,7 +117,12 @@ const createEnvelopedServer = (): Server => {
     closeOnError(socket)
     socket.end(connectRefused)
   })
-  holdRequestsUntilServed(server)
+  const connections = new Set<Duplex>()
+  server.on("connection", (socket: Duplex) => {
+    connections.add(socket)
+    socket.once("close", () => connections.delete(socket))
+  })
+  holdRequestsUntilServed(server, () => server.on("request", drainConnections(connections, (socket) => lastResponse.get(socket))))
   return server
 }
 
