@@ -20,6 +20,7 @@ import { SimulatorLive } from "./simulator/handlers.js"
 import { WebhooksLive } from "./webhooks/handlers.js"
 import { metricsRoutes, type MetricsOptions } from "./metrics/metrics-routes.js"
 import { requestMetrics } from "./metrics/request-metrics.js"
+import { requestSpan } from "./tracing/request-span.js"
 import { uiRoutesWhen } from "./ui/routes.js"
 
 /** A whole HTTP/1.1 answer in the envelope, for the hooks below the app, which then closes the connection. */
@@ -133,6 +134,8 @@ export interface ListenOptions {
   readonly ui?: boolean
   /** `/metrics`: open unless a token is set; without process metrics unless asked (default). */
   readonly metrics?: MetricsOptions
+  /** A server span per request (`OTEL_EXPORTER_OTLP_ENDPOINT` set); off (default), no request pays for one. */
+  readonly tracing?: boolean
 }
 
 /** The API of the production engine: every group with its handlers and the auth middleware. */
@@ -160,7 +163,7 @@ export const serverLayer = <R>(
   options: ListenOptions,
   api: Layer.Layer<HttpApi.Api, never, R>
 ): Layer.Layer<HttpServer.HttpServer, ServeError, R | Gateway | Authenticator | GatewayMetrics> =>
-  HttpApiBuilder.serve((app) => requestLog(requestMetrics(app))).pipe(
+  HttpApiBuilder.serve((app) => options.tracing === true ? requestSpan(requestLog(requestMetrics(app))) : requestLog(requestMetrics(app))).pipe(
     Layer.provide(HttpApiScalar.layer({ path: "/docs" })),
     Layer.provide(metricsRoutes(options.metrics ?? { token: Option.none(), processMetrics: false })),
     Layer.provide(uiRoutesWhen(options.ui ?? true)),
@@ -169,8 +172,8 @@ export const serverLayer = <R>(
       Layer.provide(Authentication.Live)
     )),
     Layer.provide(api),
-    // The gateway exports no traces: a server span per request (a dozen
-    // attributes copied from the headers) would cost CPU and go nowhere.
+    // The platform's own server span copies every header and the URL into
+    // attributes: never wanted (with tracing on, `requestSpan` makes a lean one).
     HttpMiddleware.withTracerDisabledWhen(() => true),
     HttpServer.withLogAddress,
     Layer.provideMerge(NodeHttpServer.layer(createEnvelopedServer, { port: options.port, host: options.host }))
