@@ -1,6 +1,6 @@
 import { FetchHttpClient } from "@effect/platform"
 import { OtlpSerialization, OtlpTracer } from "@effect/opentelemetry"
-import { Duration, Layer, Option } from "effect"
+import { Duration, Layer, Option, Redacted } from "effect"
 import type { TracingSettings } from "./tracing-config.js"
 
 /** `<base>/v1/traces`, as the OTLP/HTTP specification appends it to `OTEL_EXPORTER_OTLP_ENDPOINT`. */
@@ -15,9 +15,10 @@ const tracesUrl = (base: URL): string => `${base.href.replace(/\/+$/, "")}/v1/tr
 export const otlpTracing = (settings: Option.Option<TracingSettings>): Layer.Layer<never> =>
   Option.match(settings, {
     onNone: () => Layer.empty,
-    onSome: ({ endpoint, exportIntervalMs, serviceName }) =>
+    onSome: ({ endpoint, exportIntervalMs, headers, serviceName }) =>
       OtlpTracer.layer({
         url: tracesUrl(endpoint),
+        headers: Redacted.value(headers),
         resource: { serviceName },
         exportInterval: Duration.millis(exportIntervalMs)
       }).pipe(Layer.provide(OtlpSerialization.layerJson), Layer.provide(FetchHttpClient.layer))

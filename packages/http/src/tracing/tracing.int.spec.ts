@@ -37,11 +37,14 @@ interface TracesRequest {
 const otlpReceiver = async () => {
   const spans: Array<ExportedSpan> = []
   const paths: Array<string> = []
+  const tokens: Array<string | undefined> = []
   const server: Server = createServer((request, response) => {
     let body = ""
     request.on("data", (chunk: Buffer) => (body += chunk.toString("utf8")))
     request.on("end", () => {
       paths.push(request.url ?? "")
+      const token = request.headers["x-collector-token"]
+      tokens.push(typeof token === "string" ? token : undefined)
       const parsed = JSON.parse(body) as TracesRequest
       for (const resource of parsed.resourceSpans) for (const scope of resource.scopeSpans) spans.push(...scope.spans)
       response.writeHead(200, { "content-type": "application/json" }).end("{}")
@@ -54,6 +57,7 @@ const otlpReceiver = async () => {
     url: `http://127.0.0.1:${port}`,
     spans: () => [...spans],
     paths: () => [...paths],
+    tokens: () => [...tokens],
     close: () => new Promise<void>((resolve) => server.close(() => resolve()))
   }
 }
@@ -94,7 +98,8 @@ describe("traces over OTLP/HTTP", () => {
       DATABASE_URL: url.toString(),
       OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
       OTEL_SERVICE_NAME: "wa-gateway-under-test",
-      OTEL_BSP_SCHEDULE_DELAY: "100"
+      OTEL_BSP_SCHEDULE_DELAY: "100",
+      OTEL_EXPORTER_OTLP_HEADERS: "x-collector-token=t0ken"
     })
     const key = gateway.firstApiKey()
     const headers = { authorization: `Bearer ${key}`, "content-type": "application/json" }
@@ -140,6 +145,7 @@ describe("traces over OTLP/HTTP", () => {
       receiver?.spans().find((span) => span.name === "webhook.deliver" && span.spanId === deliverySpan))
     expect(deliver.traceId).toBe(deliveryTrace)
     expect(receiver.paths().every((path) => path === "/v1/traces")).toBe(true)
+    expect(receiver.tokens().every((token) => token === "t0ken")).toBe(true)
 
     gateway.child.kill("SIGTERM")
     expect(await gateway.exit).toBe(0)
