@@ -2,10 +2,12 @@
 // with an API key on the real server, against the peers' stacks doing the
 // same work (bench/baselines/: node:http + pg, Express 4 + pg, Fastify 4 +
 // pg), each server its own process on one PostgreSQL database; autocannon,
-// same concurrency. Ours runs twice, at LOG_LEVEL=info (the default: one log
-// line per request, to a file) and at warn. Every server is warmed up, then
+// same concurrency. Ours runs three times, at LOG_LEVEL=info (the default: one log
+// line per request, to a file), at warn, and at warn with tracing on (a span per
+// request exported over OTLP/HTTP to a sink in this process). Every server is warmed up, then
 // the rounds interleave all five with an order that rotates.
 import { execFileSync } from "node:child_process"
+import { createServer, type Server } from "node:http"
 import { type Bench, runIfMain } from "./results.js"
 import { type LoadResult, loadWith, root, startServer, stopServer } from "./http-load.js"
 import { type BenchLine, benchDatabaseUrl, formatInterval, formatSpread, interleaved, median, medianInterval, roundRatios, spread } from "./support.js"
@@ -17,12 +19,31 @@ const CONNECTIONS = 16
 const SESSIONS = 60
 const PAGE_SIZE = 50
 
+const OTLP_SINK_PORT = 18187
+
+/** An OTLP/HTTP collector that takes every export and drops it. */
+const otlpSink = (): Promise<Server> =>
+  new Promise((resolve) => {
+    const sink = createServer((request, response) => {
+      request.resume()
+      request.on("end", () => response.writeHead(200, { "content-type": "application/json" }).end("{}"))
+    })
+    sink.listen(OTLP_SINK_PORT, "127.0.0.1", () => resolve(sink))
+  })
+
 const servers = [
   { name: "node:http", port: 18182, args: ["bench/baselines/node-http.mjs"], env: {} },
   { name: "Express", port: 18184, args: ["bench/baselines/express.mjs"], env: {} },
   { name: "Fastify", port: 18185, args: ["bench/baselines/fastify.mjs"], env: {} },
   { name: "ours, LOG_LEVEL=info", port: 18181, args: ["packages/http/dist/main.js"], env: { HOST: "127.0.0.1", LOG_LEVEL: "info" } },
-  { name: "ours, LOG_LEVEL=warn", port: 18183, args: ["packages/http/dist/main.js"], env: { HOST: "127.0.0.1", LOG_LEVEL: "warn" } }
+  { name: "ours, LOG_LEVEL=warn", port: 18183, args: ["packages/http/dist/main.js"], env: { HOST: "127.0.0.1", LOG_LEVEL: "warn" } },
+  // Tracing on: a span per request exported over OTLP/HTTP to the sink below (the others run with it off).
+  {
+    name: "ours, LOG_LEVEL=warn, traced",
+    port: 18186,
+    args: ["packages/http/dist/main.js"],
+    env: { HOST: "127.0.0.1", LOG_LEVEL: "warn", OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${OTLP_SINK_PORT}` }
+  }
 ] as const
 type ServerName = (typeof servers)[number]["name"]
 const baselines = ["node:http", "Express", "Fastify"] as const
@@ -37,6 +58,7 @@ const run = async () => {
   const cliOutput = execFileSync(process.execPath, ["packages/http/dist/cli.js", "api-keys", "create", "--org", "bench", "--capability", "read", "--capability", "manage"], { cwd: root, env: { ...process.env, ...env } }).toString()
   const token = cliOutput.trim().split("\n").at(-1)!.trim()
 
+  const sink = await otlpSink()
   const children = await Promise.all(servers.map((s) => startServer(s.args, { ...env, ...s.env }, s.port)))
   try {
     const sessionIds: Array<string> = []
@@ -91,6 +113,7 @@ const run = async () => {
     }
   } finally {
     await Promise.all(children.map(stopServer))
+    await new Promise((resolve) => sink.close(resolve))
   }
 }
 

@@ -8,7 +8,7 @@
 // defaults (LOG_LEVEL warn; WA_RESUME_CONCURRENCY 8, or BENCH_RESUME_CONCURRENCY);
 // its log goes to a file.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process"
-import { closeSync, openSync, readFileSync } from "node:fs"
+import { closeSync, openSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { createServer } from "node:net"
 import { join } from "node:path"
@@ -59,6 +59,8 @@ const freePort = () =>
     })
   })
 
+const keyDir = join(tmpdir(), `wa-bench-real-engine-${process.pid}`)
+
 const startGateway = async (fake: FakeWhatsApp, databaseUrl: string, logFile: string): Promise<Gateway> => {
   const port = await freePort()
   const baseUrl = `http://127.0.0.1:${port}`
@@ -75,6 +77,8 @@ const startGateway = async (fake: FakeWhatsApp, databaseUrl: string, logFile: st
       WA_SERVER_URL: fake.url,
       WA_SERVER_CERT_ROOT: fake.certRoot,
       LOG_LEVEL: "warn",
+      // The first start writes its API key here (never to the log).
+      DATA_DIR: keyDir,
       WA_RESUME_CONCURRENCY: String(RESUME_CONCURRENCY)
     },
     stdio: ["ignore", log, log, "ipc"]
@@ -179,8 +183,8 @@ const runRealEngine = async (): Promise<BenchOutcome> => {
   try {
     const first = await startGateway(fake, databaseUrl, logFile)
     gateways.push(first)
-    const key = /created API key for org default: (wag_[A-Za-z0-9_-]{43})/.exec(readFileSync(logFile, "utf8"))?.[1]
-    if (key === undefined) throw new Error(`no API key in the first start's log (${logFile})`)
+    const key = /^wag_[A-Za-z0-9_-]{43}$/m.exec(readFileSync(join(keyDir, "first-api-key"), "utf8"))?.[0]
+    if (key === undefined) throw new Error(`no first-start API key in ${keyDir}; see ${logFile}`)
     const call = api(first, key)
     await sleep(2_000)
     const empty = await memoryOf(first)
@@ -267,6 +271,7 @@ const runRealEngine = async (): Promise<BenchOutcome> => {
   } finally {
     await Promise.all(gateways.map(stopGateway))
     await fake.close()
+    rmSync(keyDir, { recursive: true, force: true })
   }
 }
 

@@ -3,6 +3,7 @@ import { DEFAULT_RESUME_CONCURRENCY, type EngineName, parseCertRoot, parseServer
 import { AuthConfig, type AuthSettings } from "./auth/auth-config.js"
 import { logLevelConfig } from "./log-level.js"
 import { optionalText } from "./optional-text.js"
+import { TracingConfig, type TracingSettings } from "./tracing/tracing-config.js"
 
 /** The environment table of spec/API.md "Configuration". */
 export interface ServerConfig {
@@ -26,6 +27,8 @@ export interface ServerConfig {
   readonly metricsToken: Option.Option<Redacted.Redacted<string>>
   /** `WEBHOOK_RETRY_SCHEDULE`, `WEBHOOK_BLOCK_PRIVATE_NETWORKS` (spec/EVENTS.md). */
   readonly webhooks: Config.Config.Success<typeof WebhookConfig>
+  /** `OTEL_EXPORTER_OTLP_ENDPOINT` and friends; none → tracing off. */
+  readonly tracing: Option.Option<TracingSettings>
 }
 
 const databaseUrl: Config.Config<Option.Option<string>> = optionalText("DATABASE_URL").pipe(
@@ -72,7 +75,8 @@ export const ServerConfig: Config.Config<ServerConfig> = Config.all({
   auth: AuthConfig,
   webhooks: WebhookConfig,
   uiEnabled: Config.boolean("UI_ENABLED").pipe(Config.withDefault(true)),
-  metricsToken: optionalText("METRICS_TOKEN").pipe(Config.map(Option.map(Redacted.make)))
+  metricsToken: optionalText("METRICS_TOKEN").pipe(Config.map(Option.map(Redacted.make))),
+  tracing: TracingConfig
 })
 
 /** The configuration could not be read; `message` says which variable and why. */

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
 import { freePort } from "./free-port.spec-helper.js"
+import { readFirstApiKey } from "./gateway-process.spec-helper.js"
 
 // The standalone entry point as a real process: `node --import tsx src/main.ts`
 // from the repository root (its tsconfig maps @wa-gateway/* to the sources).
@@ -44,15 +45,17 @@ const waitForHealth = async (port: number, run: Run) => {
 }
 
 describe("the standalone server process", () => {
-  it("serves on the embedded store with the simulator, prints a first key, logs JSON, and exits 0 on SIGTERM", async () => {
+  it("serves on the embedded store with the simulator, writes a first key to DATA_DIR (never to the log), logs JSON, and exits 0 on SIGTERM", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "wa-gateway-main-"))
     dataDirs.push(dataDir)
     const port = await freePort()
     const run = start({ PORT: String(port), HOST: "127.0.0.1", DATA_DIR: dataDir, WA_ENGINE: "simulator" })
     await waitForHealth(port, run)
 
-    const key = /wag_[A-Za-z0-9_-]{43}/.exec(run.output())?.[0]
+    const key = readFirstApiKey(dataDir)
     expect(key, run.output()).toBeDefined()
+    expect(run.output()).not.toMatch(/wag_[A-Za-z0-9_-]{43}/)
+    expect(run.output()).toContain(join(dataDir, "first-api-key"))
     const created = await fetch(`http://127.0.0.1:${port}/api/v1/sessions`, {
       method: "POST",
       headers: { authorization: `Bearer ${key}` }
@@ -75,7 +78,7 @@ describe("the standalone server process", () => {
     const run = start({ PORT: String(port), HOST: "127.0.0.1", DATA_DIR: dataDir, WA_SERVER_URL: "ws://127.0.0.1:1" })
     try {
       await waitForHealth(port, run)
-      const key = /wag_[A-Za-z0-9_-]{43}/.exec(run.output())?.[0]
+      const key = readFirstApiKey(dataDir)
       const headers = { authorization: `Bearer ${key}` }
       const { sessionId } = await (await fetch(`http://127.0.0.1:${port}/api/v1/sessions`, { method: "POST", headers })).json() as { sessionId: string }
 

@@ -7,6 +7,7 @@ import { Effect, flow, Layer, type LogLevel, Logger, Option } from "effect"
 import type { Gateway, GatewayMetrics, SimulatedPhoneGateway } from "@wa-gateway/adapters"
 import { GatewayApi, SimulatorGatewayApi } from "./api.js"
 import type { Authenticator } from "./auth/authenticator.js"
+import { drainConnections } from "./drain-on-shutdown.js"
 import { type ApiError, NotFound, toErrorResponse, ValidationError } from "./errors.js"
 import { HealthLive } from "./health/handlers.js"
 import { Authentication } from "./middleware/authentication.js"
@@ -20,6 +21,7 @@ import { SimulatorLive } from "./simulator/handlers.js"
 import { WebhooksLive } from "./webhooks/handlers.js"
 import { metricsRoutes, type MetricsOptions } from "./metrics/metrics-routes.js"
 import { requestMetrics } from "./metrics/request-metrics.js"
+import { requestSpan } from "./tracing/request-span.js"
 import { uiRoutesWhen } from "./ui/routes.js"
 
 /** A whole HTTP/1.1 answer in the envelope, for the hooks below the app, which then closes the connection. */
@@ -51,7 +53,9 @@ const unsupportedExpectation = JSON.stringify(toErrorResponse(
  *   any method no route takes);
  * - an HTTP/1.1 request without `Host` (Node: 400, empty): Node's check is off
  *   and the envelope middleware makes it (`refuseEarly`).
- * And a client's reset of a socket Node handed over must not end the process.
+ * And a client's reset of a socket Node handed over must not end the process,
+ * and a shutdown closes kept-alive connections (`drainConnections`) and those
+ * with no request in progress (`closeQuietConnectionsOnClose`).
  */
 /**
  * The platform listens on the port while the layers are built and attaches
@@ -60,13 +64,22 @@ const unsupportedExpectation = JSON.stringify(toErrorResponse(
  * Call it after the server's own request listeners are on: the next one
  * added is the platform's.
  */
-export const holdRequestsUntilServed = (server: Server): void => {
+export const holdRequestsUntilServed = (server: Server, onDetached?: () => void): void => {
   const held: Array<readonly [IncomingMessage, ServerResponse]> = []
   const hold = (request: IncomingMessage, response: ServerResponse) => held.push([request, response])
   const onNewListener = (event: string | symbol, listener: unknown) => {
     if (event !== "request" || listener === hold) return
     server.off("newListener", onNewListener)
     server.off("request", hold)
+    // The platform detaches its handler first when it shuts down.
+    if (onDetached !== undefined) {
+      const onRemoveListener = (removedEvent: string | symbol, removed: unknown) => {
+        if (removedEvent !== "request" || removed !== listener) return
+        server.off("removeListener", onRemoveListener)
+        onDetached()
+      }
+      server.on("removeListener", onRemoveListener)
+    }
     // `newListener` fires before the handler is added: replay on the next tick, once it is.
     process.nextTick(() => {
       for (const [request, response] of held.splice(0)) server.emit("request", request, response)
@@ -108,7 +121,12 @@ const createEnvelopedServer = (): Server => {
     socket.end(connectRefused)
   })
   closeQuietConnectionsOnClose(server)
-  holdRequestsUntilServed(server)
+  const connections = new Set<Duplex>()
+  server.on("connection", (socket: Duplex) => {
+    connections.add(socket)
+    socket.once("close", () => connections.delete(socket))
+  })
+  holdRequestsUntilServed(server, () => server.on("request", drainConnections(connections, (socket) => lastResponse.get(socket))))
   return server
 }
 
@@ -119,6 +137,8 @@ export interface ListenOptions {
   readonly ui?: boolean
   /** `/metrics`: open unless a token is set; without process metrics unless asked (default). */
   readonly metrics?: MetricsOptions
+  /** A server span per request (`OTEL_EXPORTER_OTLP_ENDPOINT` set); off (default), no request pays for one. */
+  readonly tracing?: boolean
 }
 
 /** The API of the production engine: every group with its handlers and the auth middleware. */
@@ -146,7 +166,7 @@ export const serverLayer = <R>(
   options: ListenOptions,
   api: Layer.Layer<HttpApi.Api, never, R>
 ): Layer.Layer<HttpServer.HttpServer, ServeError, R | Gateway | Authenticator | GatewayMetrics> =>
-  HttpApiBuilder.serve((app) => requestLog(requestMetrics(app))).pipe(
+  HttpApiBuilder.serve((app) => options.tracing === true ? requestSpan(requestLog(requestMetrics(app))) : requestLog(requestMetrics(app))).pipe(
     Layer.provide(HttpApiScalar.layer({ path: "/docs" })),
     Layer.provide(metricsRoutes(options.metrics ?? { token: Option.none(), processMetrics: false })),
     Layer.provide(uiRoutesWhen(options.ui ?? true)),
@@ -155,8 +175,8 @@ export const serverLayer = <R>(
       Layer.provide(Authentication.Live)
     )),
     Layer.provide(api),
-    // The gateway exports no traces: a server span per request (a dozen
-    // attributes copied from the headers) would cost CPU and go nowhere.
+    // The platform's own server span copies every header and the URL into
+    // attributes: never wanted (with tracing on, `requestSpan` makes a lean one).
     HttpMiddleware.withTracerDisabledWhen(() => true),
     HttpServer.withLogAddress,
     Layer.provideMerge(NodeHttpServer.layer(createEnvelopedServer, { port: options.port, host: options.host }))

@@ -1,7 +1,7 @@
 import type { HttpServer } from "@effect/platform"
 import type { ServeError } from "@effect/platform/HttpServerError"
 import { Effect, Layer, Option } from "effect"
-import { productionGatewayLayer, simulatorGatewayLayer, type StoreOptions } from "@wa-gateway/adapters"
+import { productionGatewayLayer, simulatorGatewayLayer, type StoreOptions, Tracing } from "@wa-gateway/adapters"
 import type { StoreUnavailable } from "@wa-gateway/domain"
 import { ApiKeys } from "./auth/api-keys.js"
 import { authenticatorLayer } from "./auth/authenticator-live.js"
@@ -9,6 +9,7 @@ import { bootstrapApiKey } from "./auth/bootstrap.js"
 import { type InvalidConfiguration, loadServerConfig, type ServerConfig } from "./config.js"
 import { ApiLive, jsonLogging, serverLayer, SimulatorApiLive } from "./server.js"
 import { shutdownGuard } from "./shutdown-guard.js"
+import { otlpTracing } from "./tracing/otlp-tracing.js"
 
 /** API.md: `DATABASE_URL` set → PostgreSQL; unset → the embedded store (PGlite) in `DATA_DIR`. */
 export const storeOptions = (config: ServerConfig): StoreOptions =>
@@ -30,21 +31,24 @@ export const standaloneServer = (
     whatsapp: config.whatsapp,
     webhooks: config.webhooks
   }
+  // Read when the gateway's layers are built: off, they hand back the untraced services.
+  const tracing = Layer.succeed(Tracing, { enabled: Option.isSome(config.tracing) })
   const auth = Layer.merge(
     authenticatorLayer(config.auth),
     // Before listening: with no key and no JWKS nobody could call the API.
-    Layer.effectDiscard(bootstrapApiKey(config.auth))
+    Layer.effectDiscard(bootstrapApiKey({ jwksUrl: config.auth.jwksUrl, dataDir: config.dataDir }))
   ).pipe(Layer.provide(ApiKeys.Live))
   const listen = {
     port: config.port,
     host: config.host,
     ui: config.uiEnabled,
-    metrics: { token: config.metricsToken, processMetrics: true }
+    metrics: { token: config.metricsToken, processMetrics: true },
+    tracing: Option.isSome(config.tracing)
   }
   // The /simulator/v1 routes exist only with the simulator engine (404 otherwise).
   return config.engine === "simulator"
-    ? serverLayer(listen, SimulatorApiLive).pipe(Layer.provide(auth), Layer.provide(simulatorGatewayLayer(gateway)))
-    : serverLayer(listen, ApiLive).pipe(Layer.provide(auth), Layer.provide(productionGatewayLayer(gateway)))
+    ? serverLayer(listen, SimulatorApiLive).pipe(Layer.provide(auth), Layer.provide(Layer.provide(simulatorGatewayLayer(gateway), tracing)))
+    : serverLayer(listen, ApiLive).pipe(Layer.provide(auth), Layer.provide(Layer.provide(productionGatewayLayer(gateway), tracing)))
 }
 
 /** Reads the environment, logs as JSON, serves until interrupted (SIGTERM/SIGINT under `NodeRuntime.runMain`). */
@@ -52,6 +56,9 @@ export const runStandalone: Effect.Effect<never, InvalidConfiguration | ServeErr
   function* () {
     const config = yield* loadServerConfig
     yield* shutdownGuard(config.shutdownTimeoutMs)
-    return yield* Layer.launch(standaloneServer(config)).pipe(Effect.provide(jsonLogging(config.logLevel)))
+    return yield* Layer.launch(standaloneServer(config)).pipe(
+      Effect.provide(otlpTracing(config.tracing)),
+      Effect.provide(jsonLogging(config.logLevel))
+    )
   }
 ))

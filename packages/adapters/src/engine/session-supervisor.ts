@@ -15,6 +15,7 @@ import {
   WaIdentity
 } from "@wa-gateway/domain"
 import { type ConnectionChange, ConnectionLog } from "../store/connection-log.js"
+import { engineEventSummary } from "./engine-event-summary.js"
 
 export interface SupervisorOptions {
   /** How many paired sessions are resumed at once on boot (default 8). */
@@ -174,7 +175,9 @@ const make = (options: SupervisorOptions) =>
 
     const work = (inbox: Queue.Dequeue<EngineEvent>) =>
       Effect.forever(Effect.flatMap(Queue.take(inbox), (event) =>
-        handle(event).pipe(
+        Effect.logDebug(engineEventSummary(event)).pipe(
+          Effect.annotateLogs({ sessionId: event.sessionId }),
+          Effect.zipRight(handle(event)),
           Effect.catchAllCause((cause) => Effect.logError(`handling ${event._tag} failed`, cause)),
           Effect.zipRight(PubSub.publish(handled, event))
         )))

@@ -17,6 +17,8 @@ import type { Gateway } from "./gateway.js"
 import { EngineMetricsLive } from "../observability/engine-metrics.js"
 import { GatewayMetrics } from "../observability/gateway-metrics.js"
 import { InstrumentedEventStore } from "../observability/instrumented-event-store.js"
+import { TracedSessionEngine } from "../observability/traced-engine.js"
+import { TracedEventStore } from "../observability/traced-event-store.js"
 import { GatewayLive } from "./operations.js"
 import { SimulatedPhoneGateway } from "./simulated-phone-gateway.js"
 
@@ -82,8 +84,10 @@ const compose = <Extra>(
 ): Layer.Layer<GatewayServices | Extra, StoreUnavailable> => {
   // Every append, whoever makes it, is timed: the instrumented store stands in for the plain one above here.
   const measured = Layer.provideMerge(InstrumentedEventStore, Layer.provideMerge(GatewayMetrics.layer, gatewayStores(options.store)))
-  const domain = Layer.provideMerge(SessionService.Live, measured)
-  const withEngine = Layer.provideMerge(engine, domain)
+  // With tracing on (the `Tracing` reference), appends and engine operations are spans too.
+  const traced = Layer.provideMerge(TracedEventStore, measured)
+  const domain = Layer.provideMerge(SessionService.Live, traced)
+  const withEngine = Layer.provideMerge(Layer.provideMerge(TracedSessionEngine, engine), domain)
   const supervised = Layer.provideMerge(SessionSupervisor.layer(options.supervisor), withEngine)
   const eventsOut = Layer.provideMerge(
     Layer.merge(EventFeed.layer({ pollInterval: options.webhooks?.pollInterval }), WebhookDispatcher.layer(options.webhooks)),

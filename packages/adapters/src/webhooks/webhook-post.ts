@@ -3,6 +3,7 @@ import http from "node:http"
 import https from "node:https"
 import type { LookupFunction } from "node:net"
 import { Duration, Effect, Schema, type Scope } from "effect"
+import { Tracing, traceparentOf } from "../observability/tracing.js"
 import { isPrivateAddress } from "./private-network.js"
 
 /** spec/EVENTS.md: an answer must come within 15 s, or the attempt failed. */
@@ -87,7 +88,15 @@ export const makeWebhookPost = (options: WebhookPostOptions): Effect.Effect<
         request.end(body)
       })
 
-    return (url, headers, body) =>
+    // With tracing on, each attempt is a client span whose context the receiver gets in `traceparent`.
+    const traced = (yield* Tracing).enabled
+    const withTrace = (url: string, headers: Readonly<Record<string, string>>, body: string) =>
+      Effect.flatMap(Effect.currentSpan, (span) => post(url, { ...headers, traceparent: traceparentOf(span) }, body)).pipe(
+        Effect.catchTag("NoSuchElementException", () => post(url, headers, body)),
+        Effect.withSpan("webhook.deliver", { kind: "client" })
+      )
+
+    const post = (url: string, headers: Readonly<Record<string, string>>, body: string) =>
       Effect.suspend(() => {
         const target = new URL(url)
         // A literal address is connected to without a lookup: check it here.
@@ -102,4 +111,5 @@ export const makeWebhookPost = (options: WebhookPostOptions): Effect.Effect<
           onTimeout: () => new WebhookRequestFailed({ message: `no answer within ${Duration.format(DELIVERY_TIMEOUT)}` })
         })
       )
+    return traced ? withTrace : post
   })

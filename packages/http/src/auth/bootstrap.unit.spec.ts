@@ -1,12 +1,25 @@
-import { describe, expect, it } from "@effect/vitest"
+import { mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { afterAll, describe, expect, it, vi } from "@effect/vitest"
 import { Effect, Layer, Logger, Option, Redacted, Ref } from "effect"
 import { OrgId } from "@wa-gateway/domain"
 import { ApiKeyStore, ApiKeyStoreMemory } from "@wa-gateway/adapters"
 import { ApiKeys } from "./api-keys.js"
-import { bootstrapApiKey } from "./bootstrap.js"
+import { bootstrapApiKey, FIRST_API_KEY_FILE } from "./bootstrap.js"
 
-const noJwks = { jwksUrl: Option.none<URL>() }
-const withJwks = { jwksUrl: Option.some(new URL("https://id.example/.well-known/jwks.json")) }
+const dirs: Array<string> = []
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
+})
+const freshDir = () => {
+  const dir = mkdtempSync(join(tmpdir(), "wa-gateway-bootstrap-"))
+  dirs.push(dir)
+  return dir
+}
+
+const noJwks = (dataDir: string) => ({ jwksUrl: Option.none<URL>(), dataDir })
+const withJwks = (dataDir: string) => ({ jwksUrl: Option.some(new URL("https://id.example/.well-known/jwks.json")), dataDir })
 
 /** Runs with fresh stores and returns what was logged alongside the result. */
 const run = <A, E>(program: Effect.Effect<A, E, ApiKeys | ApiKeyStore>) =>
@@ -24,11 +37,12 @@ const run = <A, E>(program: Effect.Effect<A, E, ApiKeys | ApiKeyStore>) =>
   })
 
 describe("first-start API key", () => {
-  it.effect("with no key and no JWKS, one key for org default with both capabilities is created and logged once", () =>
+  it.effect("with no key and no JWKS, one key for org default with both capabilities is created and written to an owner-only file whose path is logged, never the key", () =>
     Effect.gen(function* () {
+      const dataDir = join(freshDir(), "not-yet")
       const { result, logs } = yield* run(Effect.gen(function* () {
-        const first = yield* bootstrapApiKey(noJwks)
-        const second = yield* bootstrapApiKey(noJwks)
+        const first = yield* bootstrapApiKey(noJwks(dataDir))
+        const second = yield* bootstrapApiKey(noJwks(dataDir))
         const key = Option.getOrThrow(first)
         const principal = yield* Effect.flatMap(ApiKeys, (apiKeys) => apiKeys.verify(key))
         const listed = yield* Effect.flatMap(ApiKeys, (apiKeys) => apiKeys.list(OrgId.make("default")))
@@ -38,13 +52,47 @@ describe("first-start API key", () => {
       expect(result.principal.orgId).toBe("default")
       expect([...result.principal.capabilities].sort()).toEqual(["manage", "read"])
       expect(result.listed).toHaveLength(1)
-      expect(logs).toEqual([`created API key for org default: ${result.key}`])
+      const file = join(dataDir, FIRST_API_KEY_FILE)
+      expect(readFileSync(file, "utf8")).toBe(`${result.key}\n`)
+      expect(statSync(file).mode & 0o777).toBe(0o600)
+      expect(logs).toHaveLength(1)
+      expect(logs[0]).toContain(file)
+      expect(logs.join("\n")).not.toContain(result.key)
+    }))
+
+  it.effect("a file or link already at the path is replaced, never written through", () =>
+    Effect.gen(function* () {
+      const dataDir = freshDir()
+      const elsewhere = join(freshDir(), "victim")
+      writeFileSync(elsewhere, "untouched")
+      symlinkSync(elsewhere, join(dataDir, FIRST_API_KEY_FILE))
+      const { result } = yield* run(Effect.map(bootstrapApiKey(noJwks(dataDir)), (key) => Redacted.value(Option.getOrThrow(key))))
+      expect(readFileSync(elsewhere, "utf8")).toBe("untouched")
+      expect(readFileSync(join(dataDir, FIRST_API_KEY_FILE), "utf8")).toBe(`${result}\n`)
+    }))
+
+  it.effect("when the file cannot be written, the key goes to stderr outside the log, and the log says so without it", () =>
+    Effect.gen(function* () {
+      const blocker = join(freshDir(), "a-file")
+      writeFileSync(blocker, "")
+      const written: Array<string> = []
+      const spy = vi.spyOn(process.stderr, "write").mockImplementation((chunk) => {
+        written.push(String(chunk))
+        return true
+      })
+      const { result, logs } = yield* run(Effect.map(bootstrapApiKey(noJwks(join(blocker, "data"))), (key) => Redacted.value(Option.getOrThrow(key)))).pipe(
+        Effect.ensuring(Effect.sync(() => spy.mockRestore()))
+      )
+      expect(written.join("")).toContain(result)
+      expect(logs).toHaveLength(1)
+      expect(logs[0]).toContain("printed once on stderr")
+      expect(logs.join("\n")).not.toContain(result)
     }))
 
   it.effect("with a JWKS configured, no key is created", () =>
     Effect.gen(function* () {
       const { result, logs } = yield* run(Effect.gen(function* () {
-        const created = yield* bootstrapApiKey(withJwks)
+        const created = yield* bootstrapApiKey(withJwks(freshDir()))
         const empty = yield* Effect.flatMap(ApiKeyStore, (store) => store.isEmpty)
         return { created, empty }
       }))
@@ -58,7 +106,7 @@ describe("first-start API key", () => {
       const { result } = yield* run(Effect.gen(function* () {
         yield* Effect.flatMap(ApiKeys, (apiKeys) =>
           apiKeys.create({ orgId: OrgId.make("acme"), capabilities: ["read"], label: null }))
-        const created = yield* bootstrapApiKey(noJwks)
+        const created = yield* bootstrapApiKey(noJwks(freshDir()))
         const defaults = yield* Effect.flatMap(ApiKeys, (apiKeys) => apiKeys.list(OrgId.make("default")))
         return { created, defaults }
       }))

@@ -1,11 +1,11 @@
 // The gateway as a child process on the real Baileys engine, pointed at a fake
 // WhatsApp that runs in the test process (so its registry of devices outlives
 // every gateway restart): `node packages/http/dist/main.js` (`npm run build`
-// after a source change), a free port, the API key from its first-start log
-// line, and plain-fetch calls of the HTTP API.
+// after a source change), a free port, the API key from its first-start file
+// (`<DATA_DIR>/first-api-key`), and plain-fetch calls of the HTTP API.
 import { type ChildProcess, spawn } from "node:child_process"
 import { randomBytes } from "node:crypto"
-import { appendFileSync, mkdtempSync, rmSync } from "node:fs"
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import pg from "pg"
@@ -52,6 +52,15 @@ export const ownDatabase = async (topic: string): Promise<{ readonly url: string
 export const ownDataDir = (): { readonly path: string; readonly remove: () => void } => {
   const path = mkdtempSync(join(tmpdir(), "wa-e2e-"))
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) }
+}
+
+/** The key a first start wrote to `<dataDir>/first-api-key`, if it did. */
+export const firstApiKey = (dataDir: string): string | undefined => {
+  try {
+    return /^wag_[A-Za-z0-9_-]{43}$/m.exec(readFileSync(join(dataDir, "first-api-key"), "utf8"))?.[0]
+  } catch {
+    return undefined
+  }
 }
 
 /** Runs a query on the file's database on a short-lived client. */
@@ -170,6 +179,13 @@ export interface GatewayStore {
 }
 
 const running = new Set<ChildProcess>()
+/** The DATA_DIRs made only for a first-start key (gateways on PostgreSQL), removed with the gateways. */
+const keyDirs = new Set<{ readonly remove: () => void }>()
+const keyDir = (): string => {
+  const dir = ownDataDir()
+  keyDirs.add(dir)
+  return dir.path
+}
 
 /** For `afterEach`/`afterAll`: every gateway still running is killed, also after a failed test. */
 export const killEveryGateway = async (): Promise<void> => {
@@ -180,12 +196,15 @@ export const killEveryGateway = async (): Promise<void> => {
       child.kill("SIGKILL")
     })))
   running.clear()
+  for (const dir of keyDirs) dir.remove()
+  keyDirs.clear()
 }
 
 /**
  * Starts the gateway on the Baileys engine against `fake`, on `store`; waits
- * for `/healthz`. Without `apiKey` it is a first start: the key it prints is
- * read from its log.
+ * for `/healthz`. Without `apiKey` it is a first start: the key it writes
+ * to its DATA_DIR is read from there (on PostgreSQL the process gets a
+ * temporary DATA_DIR of its own for it).
  */
 export const startGateway = async (options: {
   readonly fake: FakeWhatsApp
@@ -196,6 +215,7 @@ export const startGateway = async (options: {
   const port = await freePort()
   const baseUrl = `http://127.0.0.1:${port}`
   let output = ""
+  const dataDir = options.store.dataDir ?? keyDir()
   const child = spawn(process.execPath, [mainJs], {
     cwd: root,
     env: {
@@ -207,7 +227,7 @@ export const startGateway = async (options: {
       WA_SERVER_CERT_ROOT: options.fake.certRoot,
       LOG_LEVEL: "info",
       ...(options.store.databaseUrl === undefined ? {} : { DATABASE_URL: options.store.databaseUrl }),
-      ...(options.store.dataDir === undefined ? {} : { DATA_DIR: options.store.dataDir }),
+      DATA_DIR: dataDir,
       ...options.env
     },
     stdio: ["ignore", "pipe", "pipe"]
@@ -232,8 +252,8 @@ export const startGateway = async (options: {
     return (await fetch(`${baseUrl}/healthz`, { signal: AbortSignal.timeout(1_000) }).then((r) => r.ok, () => false)) ? true : undefined
   }, 60_000, 50)
 
-  const apiKey = options.apiKey ?? /created API key for org default: (wag_[A-Za-z0-9_-]{43})/.exec(output)?.[1]
-  if (apiKey === undefined) throw new Error(`no API key in the first-start log:\n${output}`)
+  const apiKey = options.apiKey ?? firstApiKey(dataDir)
+  if (apiKey === undefined) throw new Error(`no first-start API key in ${dataDir}:\n${output}`)
 
   const logLines = () =>
     output.split("\n").filter((line) => line.startsWith("{")).map((line) => JSON.parse(line) as LogLine)

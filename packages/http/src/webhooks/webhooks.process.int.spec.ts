@@ -39,11 +39,7 @@ const freshDatabase = async () => {
 
 const gatewayEnv = (url: string) => ({ DATABASE_URL: url, WEBHOOK_RETRY_SCHEDULE: "1s,1s,2s,2s,5s,5s", LOG_LEVEL: "info" })
 
-const keyOf = (gateway: GatewayProcess): string => {
-  const key = /wag_[A-Za-z0-9_-]{43}/.exec(gateway.output())?.[0]
-  if (key === undefined) throw new Error(`no first key printed:\n${gateway.output()}`)
-  return key
-}
+const keyOf = (gateway: GatewayProcess): string => gateway.firstApiKey()
 
 const api = async (gateway: GatewayProcess, key: string, method: string, path: string, body?: unknown) => {
   const response = await fetch(`${gateway.baseUrl}${path}`, {

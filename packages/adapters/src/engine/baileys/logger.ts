@@ -1,5 +1,6 @@
 import { Effect, FiberRef, LogLevel, Runtime } from "effect"
 import type { SessionId } from "@wa-gateway/domain"
+import { maskDigits } from "../../observability/log-masking.js"
 import type { BaileysLogger } from "./baileys.js"
 
 // Baileys logs through a pino-shaped logger. Ours routes every line into the
@@ -10,7 +11,9 @@ import type { BaileysLogger } from "./baileys.js"
 //   QR strings) and code-shaped tokens blanked, plus an error's name and
 //   status code: Baileys writes JIDs into some warnings (`Invalid entry for ${pn}`);
 // - below, Baileys' object goes out as JSON with every byte array replaced by
-//   its length, so key material never reaches a log at any level.
+//   its length and base64 text (protobuf bytes) by its length, so key
+//   material never reaches a log at any level, and every JID's or phone
+//   number's digits masked (`6281******89@s.whatsapp.net`).
 
 type BaileysLevel = "trace" | "debug" | "info" | "warn" | "error" | "fatal"
 
@@ -46,6 +49,17 @@ export const scrub = (text: string): string =>
     .replace(/\d{6,}/g, "[number]")
     .replace(/\b[A-Z0-9]{4}-?[A-Z0-9]{4}\b/g, (token) => /\d/.test(token) && /[A-Z]/.test(token) ? "[code]" : token)
 
+/**
+ * For a debug line's text: the user part of every JID
+ * (`<number>[:<device>]@<server>`) and any other run of 8 or more digits
+ * masked, and runs that look like encoded keys (16 or more base64 characters
+ * with a digit and a letter, or `=`-padded) blanked; words and paths stay.
+ */
+export const maskDebugText = (text: string): string =>
+  text
+    .replace(/[A-Za-z0-9+/_-]{16,}={0,2}/g, (run) => (/\d/.test(run) && /[A-Za-z]/.test(run)) || run.endsWith("=") ? "[redacted]" : run)
+    .replace(/(\d{5,})(?=(:\d+)?@)|\d{8,}/g, (digits) => maskDigits(digits))
+
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null
 
 /** What of an error may be said at info and above: its name and status code, never its text. */
@@ -60,12 +74,20 @@ const errorSummary = (obj: unknown): string | undefined => {
 }
 
 /** Baileys' object as JSON for debug lines: bytes as their length, at most 2,000 characters. */
+/** Protobuf messages serialize their bytes as base64 text (`toJSON`), before a replacer sees them. */
+const BASE64_TEXT = /^[A-Za-z0-9+/_-]{16,}={0,2}$/
+/** A phone number or LID as a value of its own (`username` of the login node is the account's number). */
+const DIGITS = /^\d{8,20}$/
+
 const detail = (obj: unknown): string => {
   try {
     const text = JSON.stringify(obj, (_, value: unknown) =>
       value instanceof Uint8Array ? `<${value.byteLength} bytes>`
       : isRecord(value) && value["type"] === "Buffer" && Array.isArray(value["data"]) ? `<${value["data"].length} bytes>`
-      : typeof value === "bigint" ? value.toString()
+      : typeof value === "string" && DIGITS.test(value) ? maskDigits(value)
+      : typeof value === "string" && BASE64_TEXT.test(value) ? `<${value.length} characters>`
+      : typeof value === "number" && Number.isInteger(value) && DIGITS.test(String(value)) ? maskDigits(String(value))
+      : typeof value === "bigint" ? maskDigits(value.toString())
       : value)
     return text === undefined ? "" : text.length > 2000 ? `${text.slice(0, 2000)}…` : text
   } catch {
@@ -88,7 +110,7 @@ export const makeBaileysLogger = (sessionId: SessionId): Effect.Effect<BaileysLo
         const loud = LogLevel.greaterThanEqual(ours, LogLevel.Info)
         const line = loud
           ? [scrub(text), errorSummary(obj)].filter((part) => part !== undefined && part !== "").join(": ")
-          : [text, typeof obj === "string" ? "" : detail(obj)].filter((part) => part !== "").join(" ")
+          : maskDebugText([text, typeof obj === "string" ? "" : detail(obj)].filter((part) => part !== "").join(" "))
         runSync(Effect.logWithLevel(ours, `baileys: ${line}`).pipe(Effect.annotateLogs({ ...bindings, sessionId })))
       }
       return {

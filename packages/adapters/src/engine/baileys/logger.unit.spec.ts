@@ -81,6 +81,34 @@ describe("Baileys' logger in ours", () => {
     }).pipe(Effect.provide(capturing(lines, LogLevel.Debug)))
   })
 
+  it.effect("below info, every JID's number is masked, in the text and in the details", () => {
+    const lines: Array<Line> = []
+    return Effect.gen(function* () {
+      const logger = yield* makeBaileysLogger(sessionId)
+      logger.info({ me: { id: `${secrets.pn}:12@s.whatsapp.net`, lid: "123456789012345:12@lid" } }, `pairing configured for ${secrets.pn}@s.whatsapp.net`)
+      expect(lines).toHaveLength(1)
+      expect(lines[0]?.message).not.toContain(secrets.pn)
+      expect(lines[0]?.message).not.toContain("123456789012345")
+      expect(lines[0]?.message).toContain("6281******89:12@s.whatsapp.net")
+      expect(lines[0]?.message).toContain("6281******89@s.whatsapp.net")
+      expect(lines[0]?.message).toContain("1234*********45:12@lid")
+    }).pipe(Effect.provide(capturing(lines, LogLevel.Debug)))
+  })
+
+  it.effect("below info, protobuf bytes serialized as base64 and bare numbers are blanked or masked too", () => {
+    const lines: Array<Line> = []
+    return Effect.gen(function* () {
+      const logger = yield* makeBaileysLogger(sessionId)
+      const key = secrets.key.toString("base64")
+      logger.info({ node: { username: secrets.pn, asNumber: Number(secrets.pn), helloMsg: { toJSON: () => ({ ephemeral: key }) } } }, "logging in...")
+      expect(lines).toHaveLength(1)
+      expect(lines[0]?.message).not.toContain(key)
+      expect(lines[0]?.message).not.toContain(secrets.pn)
+      expect(lines[0]?.message).toContain("6281******89")
+      expect(lines[0]?.message).toContain("logging in...")
+    }).pipe(Effect.provide(capturing(lines, LogLevel.Debug)))
+  })
+
   it.effect("at the default level (info) Baileys' info and debug lines are not written, and Baileys is told so", () => {
     const lines: Array<Line> = []
     return Effect.gen(function* () {
