@@ -45,6 +45,12 @@ const startReceiver = async () => {
   return { url: `http://127.0.0.1:${port}/hook`, arrivals, bySessionVersion, close: () => new Promise<void>((r) => server.close(() => r())) }
 }
 
+/** User + system CPU of this process since `since`, in µs per replayed event. */
+const cpuPerEvent = (since: NodeJS.CpuUsage): number => {
+  const used = process.cpuUsage(since)
+  return (used.user + used.system) / REPLAYED
+}
+
 const waitUntil = async (check: () => boolean, timeoutMs: number, what: string) => {
   const deadline = Date.now() + timeoutMs
   while (!check()) {
@@ -108,10 +114,12 @@ const run = async (): Promise<BenchOutcome> => {
     await new Promise((resolve) => setTimeout(resolve, 500))
     await run(gateway.webhooks.update(org, webhook.webhookId, { enabled: true }))
     const before = receiver.arrivals.size
+    const replayCpu = process.cpuUsage()
     const replayStarted = performance.now()
     await run(gateway.webhooks.replay(org, webhook.webhookId, firstEvent?.position ?? 0n))
     await waitUntil(() => receiver.arrivals.size - before >= REPLAYED, 300_000, "the replay")
     const dispatcherRate = REPLAYED / ((performance.now() - replayStarted) / 1000)
+    const dispatcherCpu = cpuPerEvent(replayCpu)
 
     // The bare loops: the same payload shape, signed and POSTed over a keep-alive agent to the same receiver.
     const signer = new Webhook(secret)
@@ -143,18 +151,20 @@ const run = async (): Promise<BenchOutcome> => {
         req.end(body)
       })
     const bareLoop = async (prefix: string, concurrency: number) => {
+      const cpu = process.cpuUsage()
       const started = performance.now()
       let next = 0
       await Promise.all(Array.from({ length: concurrency }, async () => {
         while (next < REPLAYED) await post(next++, prefix)
       }))
-      return REPLAYED / ((performance.now() - started) / 1000)
+      return { rate: REPLAYED / ((performance.now() - started) / 1000), cpu: cpuPerEvent(cpu) }
     }
-    const bareSequential = await bareLoop("bare_seq_", 1)
-    const bareConcurrent = await bareLoop("bare_par_", PER_WEBHOOK)
+    const { rate: bareSequential, cpu: bareSequentialCpu } = await bareLoop("bare_seq_", 1)
+    const { rate: bareConcurrent, cpu: bareConcurrentCpu } = await bareLoop("bare_par_", PER_WEBHOOK)
     agent.destroy()
 
     const ms = (n: number) => `${n.toFixed(1)} ms`
+    const µs = (n: number) => `${n.toFixed(0)} µs`
     const lines: ReadonlyArray<BenchLine> = [
       { name: "lag p50 at 100 events/s", value: ms(at100.p50) },
       { name: "lag p99 at 100 events/s", value: ms(at100.p99), target: "< 250 ms", ok: at100.p99 < 250 },
@@ -164,11 +174,16 @@ const run = async (): Promise<BenchOutcome> => {
       { name: "bare sign-and-POST loop, sequential", value: `${bareSequential.toFixed(0)}/s` },
       { name: "dispatcher vs the bare sequential loop", value: ratio(dispatcherRate, bareSequential), target: "≥ 0.8×", ok: dispatcherRate / bareSequential >= 0.8 },
       { name: `bare loop with ${PER_WEBHOOK} in flight (the dispatcher's per-webhook bound)`, value: `${bareConcurrent.toFixed(0)}/s` },
-      { name: `dispatcher vs the bare loop with ${PER_WEBHOOK} in flight`, value: ratio(dispatcherRate, bareConcurrent) }
+      { name: `dispatcher vs the bare loop with ${PER_WEBHOOK} in flight`, value: ratio(dispatcherRate, bareConcurrent) },
+      // This process only (receiver included in both); PostgreSQL's own CPU comes on top for the dispatcher.
+      {
+        name: "CPU of this process per event: dispatcher / bare sequential / bare concurrent",
+        value: `${µs(dispatcherCpu)} / ${µs(bareSequentialCpu)} / ${µs(bareConcurrentCpu)}`
+      }
     ]
     return {
       lines,
-      figures: { at100, at1000, dispatcherRate, bareSequential, bareConcurrent },
+      figures: { at100, at1000, dispatcherRate, bareSequential, bareConcurrent, dispatcherCpu, bareSequentialCpu, bareConcurrentCpu },
       settings: { replayed: REPLAYED, perWebhook: PER_WEBHOOK }
     }
   } finally {
