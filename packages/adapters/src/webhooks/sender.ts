@@ -148,7 +148,19 @@ export const makeSender = (webhooks: Context.Tag.Service<WebhookStore>, post: Po
         const outcome = yield* outcomeOf(delivery, answer)
         yield* Queue.offer(outcomes, { deliveryId: delivery.deliveryId, leaseToken, outcome })
         yield* observe(delivery, outcome, yield* now)
+        // 410: the subscription is being disabled; what was claimed for it and not yet sent goes back unsent.
+        if (outcome._tag === "Failed" && outcome.disableWebhook) yield* handBack(delivery.webhookId)
       }).pipe(Effect.annotateLogs({ webhookId: delivery.webhookId, deliveryId: delivery.deliveryId }))
+
+    /** Hands back every delivery of the subscription that waits for a slot. */
+    const handBack = (webhookId: WebhookId) =>
+      Effect.suspend(() => {
+        const queue = waiting.get(webhookId) ?? []
+        waiting.delete(webhookId)
+        count(held, webhookId, -queue.length)
+        heldTotal -= queue.length
+        return Queue.offerAll(outcomes, queue.map((l) => ({ deliveryId: l.delivery.deliveryId, leaseToken: l.leaseToken, outcome: { _tag: "Released" } })))
+      })
 
     /** Starts what waits, as far as the slots allow; hands back what waited so long that its lease could end mid-request. */
     const startWaiting = (waiter: Waiter): Effect.Effect<void> =>
