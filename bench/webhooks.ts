@@ -4,6 +4,7 @@
 // bare loop that signs the same payloads with standardwebhooks and POSTs them
 // to the same receiver, in the same run. The bare loop runs sequentially (the
 // reference of the issue) and with the dispatcher's per-webhook concurrency.
+import { readdirSync, readFileSync } from "node:fs"
 import { createServer, Agent, request } from "node:http"
 import { Gateway, simulatorGatewayLayer, WebhookUrl } from "@wa-gateway/adapters"
 import { OrgId } from "@wa-gateway/domain"
@@ -50,6 +51,25 @@ const cpuPerEvent = (since: NodeJS.CpuUsage): number => {
   const used = process.cpuUsage(since)
   return (used.user + used.system) / REPLAYED
 }
+
+/**
+ * CPU ticks (user + system) of the PostgreSQL backends serving `database`,
+ * from /proc (Linux; 0 elsewhere): the store's share of a delivery's cost.
+ */
+const backendTicks = (database: string): number => {
+  let ticks = 0
+  for (const pid of readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
+    try {
+      if (!readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(` ${database} `)) continue
+      const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? []
+      ticks += Number(fields[11] ?? 0) + Number(fields[12] ?? 0)
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  return ticks
+}
+const TICK_US = 10_000
 
 const waitUntil = async (check: () => boolean, timeoutMs: number, what: string) => {
   const deadline = Date.now() + timeoutMs
@@ -114,12 +134,16 @@ const run = async (): Promise<BenchOutcome> => {
     await new Promise((resolve) => setTimeout(resolve, 500))
     await run(gateway.webhooks.update(org, webhook.webhookId, { enabled: true }))
     const before = receiver.arrivals.size
+    const database = new URL(databaseUrl).pathname.slice(1)
+    const replayTicks = backendTicks(database)
     const replayCpu = process.cpuUsage()
     const replayStarted = performance.now()
     await run(gateway.webhooks.replay(org, webhook.webhookId, firstEvent?.position ?? 0n))
     await waitUntil(() => receiver.arrivals.size - before >= REPLAYED, 300_000, "the replay")
     const dispatcherRate = REPLAYED / ((performance.now() - replayStarted) / 1000)
     const dispatcherCpu = cpuPerEvent(replayCpu)
+    // Backends that ended during the replay are missed: a lower bound.
+    const storeCpu = ((backendTicks(database) - replayTicks) * TICK_US) / REPLAYED
 
     // The bare loops: the same payload shape, signed and POSTed over a keep-alive agent to the same receiver.
     const signer = new Webhook(secret)
@@ -179,11 +203,12 @@ const run = async (): Promise<BenchOutcome> => {
       {
         name: "CPU of this process per event: dispatcher / bare sequential / bare concurrent",
         value: `${µs(dispatcherCpu)} / ${µs(bareSequentialCpu)} / ${µs(bareConcurrentCpu)}`
-      }
+      },
+      { name: "PostgreSQL backends' CPU per event delivered (replay)", value: µs(storeCpu) }
     ]
     return {
       lines,
-      figures: { at100, at1000, dispatcherRate, bareSequential, bareConcurrent, dispatcherCpu, bareSequentialCpu, bareConcurrentCpu },
+      figures: { at100, at1000, dispatcherRate, bareSequential, bareConcurrent, dispatcherCpu, storeCpu, bareSequentialCpu, bareConcurrentCpu },
       settings: { replayed: REPLAYED, perWebhook: PER_WEBHOOK }
     }
   } finally {
