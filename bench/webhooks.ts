@@ -4,6 +4,7 @@
 // bare loop that signs the same payloads with standardwebhooks and POSTs them
 // to the same receiver, in the same run. The bare loop runs sequentially (the
 // reference of the issue) and with the dispatcher's per-webhook concurrency.
+import { readdirSync, readFileSync } from "node:fs"
 import { createServer, Agent, request } from "node:http"
 import { Gateway, simulatorGatewayLayer, WebhookUrl } from "@wa-gateway/adapters"
 import { OrgId } from "@wa-gateway/domain"
@@ -44,6 +45,31 @@ const startReceiver = async () => {
   const port = typeof address === "object" && address !== null ? address.port : 0
   return { url: `http://127.0.0.1:${port}/hook`, arrivals, bySessionVersion, close: () => new Promise<void>((r) => server.close(() => r())) }
 }
+
+/** User + system CPU of this process since `since`, in µs per replayed event. */
+const cpuPerEvent = (since: NodeJS.CpuUsage): number => {
+  const used = process.cpuUsage(since)
+  return (used.user + used.system) / REPLAYED
+}
+
+/**
+ * CPU ticks (user + system) of the PostgreSQL backends serving `database`,
+ * from /proc (Linux; 0 elsewhere): the store's share of a delivery's cost.
+ */
+const backendTicks = (database: string): number => {
+  let ticks = 0
+  for (const pid of readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
+    try {
+      if (!readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(` ${database} `)) continue
+      const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? []
+      ticks += Number(fields[11] ?? 0) + Number(fields[12] ?? 0)
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  return ticks
+}
+const TICK_US = 10_000
 
 const waitUntil = async (check: () => boolean, timeoutMs: number, what: string) => {
   const deadline = Date.now() + timeoutMs
@@ -108,10 +134,16 @@ const run = async (): Promise<BenchOutcome> => {
     await new Promise((resolve) => setTimeout(resolve, 500))
     await run(gateway.webhooks.update(org, webhook.webhookId, { enabled: true }))
     const before = receiver.arrivals.size
+    const database = new URL(databaseUrl).pathname.slice(1)
+    const replayTicks = backendTicks(database)
+    const replayCpu = process.cpuUsage()
     const replayStarted = performance.now()
     await run(gateway.webhooks.replay(org, webhook.webhookId, firstEvent?.position ?? 0n))
     await waitUntil(() => receiver.arrivals.size - before >= REPLAYED, 300_000, "the replay")
     const dispatcherRate = REPLAYED / ((performance.now() - replayStarted) / 1000)
+    const dispatcherCpu = cpuPerEvent(replayCpu)
+    // Backends that ended during the replay are missed: a lower bound.
+    const storeCpu = ((backendTicks(database) - replayTicks) * TICK_US) / REPLAYED
 
     // The bare loops: the same payload shape, signed and POSTed over a keep-alive agent to the same receiver.
     const signer = new Webhook(secret)
@@ -143,18 +175,20 @@ const run = async (): Promise<BenchOutcome> => {
         req.end(body)
       })
     const bareLoop = async (prefix: string, concurrency: number) => {
+      const cpu = process.cpuUsage()
       const started = performance.now()
       let next = 0
       await Promise.all(Array.from({ length: concurrency }, async () => {
         while (next < REPLAYED) await post(next++, prefix)
       }))
-      return REPLAYED / ((performance.now() - started) / 1000)
+      return { rate: REPLAYED / ((performance.now() - started) / 1000), cpu: cpuPerEvent(cpu) }
     }
-    const bareSequential = await bareLoop("bare_seq_", 1)
-    const bareConcurrent = await bareLoop("bare_par_", PER_WEBHOOK)
+    const { rate: bareSequential, cpu: bareSequentialCpu } = await bareLoop("bare_seq_", 1)
+    const { rate: bareConcurrent, cpu: bareConcurrentCpu } = await bareLoop("bare_par_", PER_WEBHOOK)
     agent.destroy()
 
     const ms = (n: number) => `${n.toFixed(1)} ms`
+    const µs = (n: number) => `${n.toFixed(0)} µs`
     const lines: ReadonlyArray<BenchLine> = [
       { name: "lag p50 at 100 events/s", value: ms(at100.p50) },
       { name: "lag p99 at 100 events/s", value: ms(at100.p99), target: "< 250 ms", ok: at100.p99 < 250 },
@@ -164,11 +198,17 @@ const run = async (): Promise<BenchOutcome> => {
       { name: "bare sign-and-POST loop, sequential", value: `${bareSequential.toFixed(0)}/s` },
       { name: "dispatcher vs the bare sequential loop", value: ratio(dispatcherRate, bareSequential), target: "≥ 0.8×", ok: dispatcherRate / bareSequential >= 0.8 },
       { name: `bare loop with ${PER_WEBHOOK} in flight (the dispatcher's per-webhook bound)`, value: `${bareConcurrent.toFixed(0)}/s` },
-      { name: `dispatcher vs the bare loop with ${PER_WEBHOOK} in flight`, value: ratio(dispatcherRate, bareConcurrent) }
+      { name: `dispatcher vs the bare loop with ${PER_WEBHOOK} in flight`, value: ratio(dispatcherRate, bareConcurrent) },
+      // This process only (receiver included in both); PostgreSQL's own CPU comes on top for the dispatcher.
+      {
+        name: "CPU of this process per event: dispatcher / bare sequential / bare concurrent",
+        value: `${µs(dispatcherCpu)} / ${µs(bareSequentialCpu)} / ${µs(bareConcurrentCpu)}`
+      },
+      { name: "PostgreSQL backends' CPU per event delivered (replay)", value: µs(storeCpu) }
     ]
     return {
       lines,
-      figures: { at100, at1000, dispatcherRate, bareSequential, bareConcurrent },
+      figures: { at100, at1000, dispatcherRate, bareSequential, bareConcurrent, dispatcherCpu, storeCpu, bareSequentialCpu, bareConcurrentCpu },
       settings: { replayed: REPLAYED, perWebhook: PER_WEBHOOK }
     }
   } finally {

@@ -4,6 +4,7 @@ import { MemoryDatabase, type MemoryTables } from "./memory-database.js"
 import {
   type ClaimedDelivery,
   type ClaimedSource,
+  type DeliveryOutcome,
   type DeliveryRecord,
   type RoutingTarget,
   type WebhookRecord,
@@ -92,6 +93,37 @@ const make = (log: MemoryTables, tables: MemoryWebhookTables): typeof WebhookSto
           : { _tag: "Log", event, sessionStatus, connected: connected ?? false }
       }
     }
+  }
+
+  const completeOne = (deliveryId: string, leaseToken: string, outcome: DeliveryOutcome, at: Date): boolean => {
+    const d = tables.deliveries.find((x) => x.queued.deliveryId === deliveryId)
+    if (d === undefined || d.status !== "pending" || d.leaseToken !== leaseToken) return false
+    d.leaseToken = null
+    d.updatedAt = at
+    switch (outcome._tag) {
+      case "Released":
+        d.attempts -= 1
+        d.nextAttemptAt = at
+        break
+      case "Succeeded":
+        d.status = "succeeded"
+        d.lastStatusCode = outcome.statusCode
+        d.lastError = null
+        break
+      case "Retry":
+        d.lastStatusCode = outcome.statusCode
+        d.lastError = outcome.error
+        d.nextAttemptAt = outcome.nextAttemptAt
+        break
+      case "Failed": {
+        d.status = "failed"
+        d.lastStatusCode = outcome.statusCode
+        d.lastError = outcome.error
+        const webhook = tables.webhooks.get(d.queued.webhookId)
+        if (outcome.disableWebhook && webhook !== undefined) webhook.record = { ...webhook.record, enabled: false, updatedAt: at }
+      }
+    }
+    return true
   }
 
   return {
@@ -207,10 +239,18 @@ const make = (log: MemoryTables, tables: MemoryWebhookTables): typeof WebhookSto
         }
         candidates.sort((a, b) => a.nextAttemptAt.getTime() - b.nextAttemptAt.getTime() || (a.sequence < b.sequence ? -1 : 1))
         const claimed: Array<ClaimedDelivery> = []
+        // What each subscription may still take: its share less what this sender holds of it.
+        const { perWebhook } = request
+        const allowance = new Map<string, number>(perWebhook?.held.map((h) => [h.webhookId, perWebhook.limit - h.count]) ?? [])
         for (const d of candidates.slice(0, Math.max(0, request.limit))) {
           const webhook = tables.webhooks.get(d.queued.webhookId)
           const source = sourceOf(d)
           if (webhook === undefined || source === undefined) continue
+          if (perWebhook !== undefined) {
+            const left = allowance.get(d.queued.webhookId) ?? perWebhook.limit
+            if (left <= 0) continue
+            allowance.set(d.queued.webhookId, left - 1)
+          }
           d.attempts += 1
           d.leaseToken = request.leaseToken
           d.nextAttemptAt = request.leaseUntil
@@ -230,33 +270,10 @@ const make = (log: MemoryTables, tables: MemoryWebhookTables): typeof WebhookSto
         }
         return claimed
       }),
-    complete: (deliveryId, leaseToken, outcome, at) =>
-      Effect.sync(() => {
-        const d = tables.deliveries.find((x) => x.queued.deliveryId === deliveryId)
-        if (d === undefined || d.status !== "pending" || d.leaseToken !== leaseToken) return false
-        d.leaseToken = null
-        d.updatedAt = at
-        switch (outcome._tag) {
-          case "Succeeded":
-            d.status = "succeeded"
-            d.lastStatusCode = outcome.statusCode
-            d.lastError = null
-            break
-          case "Retry":
-            d.lastStatusCode = outcome.statusCode
-            d.lastError = outcome.error
-            d.nextAttemptAt = outcome.nextAttemptAt
-            break
-          case "Failed": {
-            d.status = "failed"
-            d.lastStatusCode = outcome.statusCode
-            d.lastError = outcome.error
-            const webhook = tables.webhooks.get(d.queued.webhookId)
-            if (outcome.disableWebhook && webhook !== undefined) webhook.record = { ...webhook.record, enabled: false, updatedAt: at }
-          }
-        }
-        return true
-      }),
+    complete: (deliveryId, leaseToken, outcome, at) => Effect.sync(() => completeOne(deliveryId, leaseToken, outcome, at)),
+    completeAll: (completions, at) =>
+      Effect.sync(() => completions.filter((c) => completeOne(c.deliveryId, c.leaseToken, c.outcome, at)).map((c) => c.deliveryId)),
+    pendingCount: Effect.sync(() => tables.deliveries.reduce((n, d) => (d.status === "pending" ? n + 1 : n), 0)),
     nextDueAt: Effect.sync(() => {
       let earliest: Date | undefined
       for (const d of tables.deliveries) {

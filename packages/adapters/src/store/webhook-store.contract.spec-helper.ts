@@ -271,6 +271,60 @@ export const webhookStoreContract = (
         yield* store.remove(org, record.webhookId)
       }))
 
+    it.effect("records a batch of outcomes in one write, each only under its own lease; a released delivery is due again, its attempt not counted", () =>
+      Effect.gen(function* () {
+        const store = yield* WebhookStore
+        const org = newOrg()
+        const [record, gone] = [yield* newWebhook(org), yield* newWebhook(org)]
+        yield* store.create(record)
+        yield* store.create(gone)
+        const due = new Date(Date.UTC(2110, 0, 1))
+        const [a, b, c] = [yield* testDelivery(record.webhookId, "a", due), yield* testDelivery(record.webhookId, "b", due), yield* testDelivery(record.webhookId, "c", due)]
+        const g = yield* testDelivery(gone.webhookId, "g", due)
+        for (const d of [a, b, c, g]) yield* store.enqueueTest(org, d)
+        expect((yield* claimAll(due, "t")).length).toBe(4)
+        const recorded = yield* store.completeAll([
+          { deliveryId: a.deliveryId, leaseToken: "t", outcome: succeeded },
+          { deliveryId: b.deliveryId, leaseToken: "t", outcome: { _tag: "Released" } },
+          { deliveryId: c.deliveryId, leaseToken: "not-mine", outcome: succeeded },
+          { deliveryId: g.deliveryId, leaseToken: "t", outcome: { _tag: "Failed", statusCode: 410, error: "HTTP 410", disableWebhook: true } }
+        ], due)
+        expect([...recorded].sort()).toEqual([a.deliveryId, b.deliveryId, g.deliveryId].sort())
+        expect(Option.map(yield* store.get(org, gone.webhookId), (r) => r.enabled)).toEqual(Option.some(false))
+        expect(Option.map(yield* store.get(org, record.webhookId), (r) => r.enabled)).toEqual(Option.some(true))
+        // Released: due at once, and its next attempt is counted as the first.
+        const again = yield* claimAll(due, "u")
+        expect(again.map((d) => [d.deliveryId, d.attempts])).toEqual([[b.deliveryId, 1]])
+        const page = yield* store.deliveries({ orgId: org, webhookId: record.webhookId, status: "succeeded", pageSize: 10, afterSequence: null })
+        expect(Option.map(page, (p) => p.deliveries.map((x) => x.deliveryId))).toEqual(Option.some([a.deliveryId]))
+        yield* store.remove(org, record.webhookId)
+        yield* store.remove(org, gone.webhookId)
+      }))
+
+    it.effect("claims at most a subscription's share, less what the sender holds of it", () =>
+      Effect.gen(function* () {
+        const store = yield* WebhookStore
+        const org = newOrg()
+        const [one, two] = [yield* newWebhook(org), yield* newWebhook(org)]
+        yield* store.create(one)
+        yield* store.create(two)
+        const due = new Date(Date.UTC(2111, 0, 1))
+        for (let i = 0; i < 4; i++) {
+          yield* store.enqueueTest(org, yield* testDelivery(one.webhookId, `one-${i}`, due))
+          yield* store.enqueueTest(org, yield* testDelivery(two.webhookId, `two-${i}`, due))
+        }
+        const claim = (held: ReadonlyArray<{ readonly webhookId: WebhookId; readonly count: number }>) =>
+          store.claim({ now: due, limit: 10, leaseUntil: new Date(due.getTime() + 60_000), leaseToken: "t", excluding: [], perWebhook: { limit: 3, held } })
+        const first = yield* claim([{ webhookId: one.webhookId, count: 2 }])
+        const countOf = (claimed: ReadonlyArray<{ readonly webhookId: WebhookId }>, webhookId: WebhookId) =>
+          claimed.filter((d) => d.webhookId === webhookId).length
+        expect([countOf(first, one.webhookId), countOf(first, two.webhookId)]).toEqual([1, 3])
+        const second = yield* claim([{ webhookId: one.webhookId, count: 0 }, { webhookId: two.webhookId, count: 3 }])
+        expect([countOf(second, one.webhookId), countOf(second, two.webhookId)]).toEqual([3, 0])
+        yield* store.remove(org, one.webhookId)
+        yield* store.remove(org, two.webhookId)
+      }))
+
     it.effect("hands a claimed log delivery its stored event with the state fixed at routing", () =>
       Effect.gen(function* () {
         const store = yield* WebhookStore

@@ -130,6 +130,11 @@ export interface ClaimRequest {
   readonly leaseToken: string
   /** Subscriptions this sender has enough in flight for already. */
   readonly excluding: ReadonlyArray<WebhookId>
+  /** At most `limit` of one subscription, less what this sender holds of it already; absent: only `limit` overall. */
+  readonly perWebhook?: {
+    readonly limit: number
+    readonly held: ReadonlyArray<{ readonly webhookId: WebhookId; readonly count: number }>
+  } | undefined
 }
 
 export type DeliveryOutcome =
@@ -137,6 +142,15 @@ export type DeliveryOutcome =
   | { readonly _tag: "Retry"; readonly statusCode: number | null; readonly error: string | null; readonly nextAttemptAt: Date }
   /** No more attempts; `disableWebhook` on `410 Gone`. */
   | { readonly _tag: "Failed"; readonly statusCode: number | null; readonly error: string | null; readonly disableWebhook: boolean }
+  /** Not sent after all (its lease ran short before a slot was free, or the sender stops): due again now, the attempt not counted. */
+  | { readonly _tag: "Released" }
+
+/** One attempt's outcome, recorded only while the lease is still `leaseToken`. */
+export interface Completion {
+  readonly deliveryId: DeliveryId
+  readonly leaseToken: string
+  readonly outcome: DeliveryOutcome
+}
 
 export const DeliveryStatus = ["pending", "succeeded", "failed"] as const
 export type DeliveryStatus = (typeof DeliveryStatus)[number]
@@ -226,6 +240,10 @@ export class WebhookStore extends Context.Tag("wa-gateway/WebhookStore")<Webhook
     outcome: DeliveryOutcome,
     at: Date
   ) => Effect.Effect<boolean, StoreUnavailable>
+  /** `complete` for many in one write (one commit); answers the deliveries whose outcome was recorded. */
+  readonly completeAll: (completions: ReadonlyArray<Completion>, at: Date) => Effect.Effect<ReadonlyArray<DeliveryId>, StoreUnavailable>
+  /** Deliveries not finished (pending, of any subscription): the outbox's depth. */
+  readonly pendingCount: Effect.Effect<number, StoreUnavailable>
   /** When the earliest pending delivery of an enabled subscription is due, if any. */
   readonly nextDueAt: Effect.Effect<Option.Option<Date>, StoreUnavailable>
   readonly deliveries: (request: DeliveryPageRequest) => Effect.Effect<Option.Option<DeliveryPage>, StoreUnavailable>

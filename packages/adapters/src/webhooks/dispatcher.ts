@@ -1,6 +1,7 @@
 import { Config, ConfigError, Context, Duration, Effect, Either, Layer } from "effect"
 import { EventStore, SessionEngine } from "@wa-gateway/domain"
 import { SessionSupervisor } from "../engine/session-supervisor.js"
+import { GatewayMetrics } from "../observability/gateway-metrics.js"
 import { ConnectionLog } from "../store/connection-log.js"
 import { WebhookStore } from "../store/webhook-store.js"
 import { makeQrForwarder } from "./qr-forwarder.js"
@@ -8,6 +9,7 @@ import { DEFAULT_RETRY_SCHEDULE, parseRetrySchedule } from "./retry-schedule.js"
 import { makeRouter } from "./router.js"
 import { makeSender } from "./sender.js"
 import { Wakeups } from "./wakeups.js"
+import { makeWebhookMetrics } from "./webhook-metrics.js"
 import { makeWebhookPost } from "./webhook-post.js"
 
 export interface DispatcherOptions {
@@ -56,6 +58,7 @@ const make = (options: DispatcherOptions) =>
     const engine = yield* SessionEngine
     const supervisor = yield* SessionSupervisor
     const wakeups = yield* Wakeups
+    const observe = yield* makeWebhookMetrics(yield* GatewayMetrics, webhooks)
     const concurrency = Math.max(1, options.concurrency ?? 64)
     const pollInterval = Duration.decode(options.pollInterval ?? "2 seconds")
     const post = yield* makeWebhookPost({ blockPrivateNetworks: options.blockPrivateNetworks ?? false, socketsPerHost: concurrency })
@@ -75,7 +78,8 @@ const make = (options: DispatcherOptions) =>
       retrySchedule: options.retrySchedule ?? DEFAULT_RETRY_SCHEDULE,
       concurrency,
       perWebhook: Math.max(1, Math.min(concurrency, options.perWebhook ?? 16)),
-      pollInterval
+      pollInterval,
+      observe
     })
     yield* Effect.forkScoped(sender.run(yield* wakeups.waiter))
     yield* Effect.forkScoped(yield* makeQrForwarder({ supervisor, events, webhooks, post }))

@@ -1,6 +1,6 @@
-import { Clock, type Context, Duration, Effect, FiberSet, Option, Random, Schedule, type Scope } from "effect"
+import { Chunk, Clock, type Context, Duration, Effect, FiberSet, Option, Queue, Random, Schedule, type Scope } from "effect"
 import { makeUlid, type StoreUnavailable } from "@wa-gateway/domain"
-import type { ClaimedDelivery, DeliveryOutcome, WebhookStore } from "../store/webhook-store.js"
+import type { ClaimedDelivery, Completion, DeliveryOutcome, WebhookStore } from "../store/webhook-store.js"
 import { connectionPayload, type EventPayload, logPayload, testPayload } from "./payload.js"
 import { nextRetryDelay } from "./retry-schedule.js"
 import { USER_AGENT } from "./user-agent.js"
@@ -17,10 +17,15 @@ export interface SenderOptions {
   readonly perWebhook: number
   /** The slow poll: the longest a sender sleeps without a signal. */
   readonly pollInterval: Duration.Duration
+  /** Told of every attempt's outcome when it is known (metrics); default: nothing. */
+  readonly observe?: ((delivery: ClaimedDelivery, outcome: DeliveryOutcome, at: Date) => Effect.Effect<void>) | undefined
 }
 
 /** A sender holds a delivery this long; it is due again after (the holder died). Longer than a request may take. */
 export const LEASE = Duration.sum(DELIVERY_TIMEOUT, Duration.seconds(5))
+
+/** A claimed delivery starts only while its lease outlasts a whole request by this much; else it is handed back. */
+const LEASE_MARGIN_MS = 1_000
 
 type Post = (url: string, headers: Readonly<Record<string, string>>, body: string) => Effect.Effect<number, WebhookRequestFailed>
 
@@ -55,17 +60,68 @@ const now = Effect.map(Clock.currentTimeMillis, (millis) => new Date(millis))
 const BLOCKED_LANE_RECHECK_MS = 100
 
 /**
- * Outbox → receivers: claims due deliveries (at most one per lane, so a
- * session's events leave in order), signs and POSTs each, and records the
- * outcome: 2xx succeeded, 410 failed and the subscription disabled, anything
- * else retried on the schedule until it runs out.
+ * Claimed deliveries a sender may hold per subscription (and in all), as a
+ * multiple of what it sends at once: the next one is ready the moment a
+ * slot frees, without waiting for a claim's round trip and commit.
+ */
+const PREFETCH = 4
+
+/** Outcomes recorded in one statement at most. */
+const FLUSH_BATCH = 1_000
+
+/** A claimed delivery, with the lease it was claimed under. */
+interface Leased {
+  readonly delivery: ClaimedDelivery
+  readonly leaseToken: string
+  readonly leaseUntil: number
+}
+
+const count = (map: Map<WebhookId, number>, webhookId: WebhookId, by: number) => {
+  const n = (map.get(webhookId) ?? 0) + by
+  if (n <= 0) map.delete(webhookId)
+  else map.set(webhookId, n)
+}
+
+/**
+ * Outbox → receivers: claims due deliveries in batches (at most one per lane,
+ * so a session's events leave in order), signs and POSTs each with bounded
+ * concurrency per subscription, and records the outcomes in batches: 2xx
+ * succeeded, 410 failed and the subscription disabled, anything else retried
+ * on the schedule until it runs out. Claims and outcome writes are each one
+ * statement for whatever accumulated while the previous one ran (group
+ * commit), so the store's cost per delivery falls as the load grows.
  */
 export const makeSender = (webhooks: Context.Tag.Service<WebhookStore>, post: Post, options: SenderOptions) =>
   Effect.gen(function* () {
     const leasePrefix = `lease_${yield* makeUlid}`
     let claims = 0
-    const inFlight = new Map<WebhookId, number>()
-    let total = 0
+    /** Claimed and not yet answered, per subscription and in all (waiting for a slot or in flight): a claim adds to these. */
+    const held = new Map<WebhookId, number>()
+    let heldTotal = 0
+    /** POSTs in flight, per subscription and in all. */
+    const sending = new Map<WebhookId, number>()
+    let sendingTotal = 0
+    /** Claimed, waiting for a slot of their subscription, oldest first. */
+    const waiting = new Map<WebhookId, Array<Leased>>()
+    /** Outcomes not yet recorded. */
+    const outcomes = yield* Queue.unbounded<Completion>()
+    /** The last claim found something: a freed slot may find more at once. */
+    let claimable = false
+    const holdLimit = options.perWebhook * PREFETCH
+    const observe = options.observe ?? (() => Effect.void)
+
+    // On the way out (after the attempts in flight are interrupted): what is recorded so far, and the unsent handed back.
+    yield* Effect.addFinalizer(() =>
+      Effect.gen(function* () {
+        const released: Array<Completion> = [...waiting.values()].flat().map((l) => ({
+          deliveryId: l.delivery.deliveryId,
+          leaseToken: l.leaseToken,
+          outcome: { _tag: "Released" }
+        }))
+        waiting.clear()
+        const left = Chunk.toReadonlyArray(yield* Queue.takeAll(outcomes))
+        yield* webhooks.completeAll([...left, ...released], yield* now).pipe(Effect.ignore)
+      }))
     const running = yield* FiberSet.make<void, never>()
 
     const outcomeOf = (delivery: ClaimedDelivery, answer: { readonly statusCode: number | null; readonly error: string | null }) =>
@@ -80,7 +136,7 @@ export const makeSender = (webhooks: Context.Tag.Service<WebhookStore>, post: Po
         return { _tag: "Retry", statusCode, error, nextAttemptAt: new Date(at + Duration.toMillis(delay)) } satisfies DeliveryOutcome
       })
 
-    const attempt = (delivery: ClaimedDelivery, leaseToken: string) =>
+    const attempt = ({ delivery, leaseToken }: Leased) =>
       Effect.gen(function* () {
         const at = yield* now
         const body = JSON.stringify(payloadOf(delivery))
@@ -90,48 +146,96 @@ export const makeSender = (webhooks: Context.Tag.Service<WebhookStore>, post: Po
           Effect.catchAll((failure) => Effect.succeed({ statusCode: null, error: failure.message }))
         )
         const outcome = yield* outcomeOf(delivery, answer)
-        // A store that cannot take the outcome now: the lease runs out and the delivery goes again (at least once).
-        yield* webhooks.complete(delivery.deliveryId, leaseToken, outcome, yield* now).pipe(
-          Effect.retry({ times: 3, schedule: Schedule.spaced("200 millis") }),
-          Effect.catchAll((e) => Effect.logWarning("could not record a webhook delivery's outcome; it will be sent again", e))
-        )
+        yield* Queue.offer(outcomes, { deliveryId: delivery.deliveryId, leaseToken, outcome })
+        yield* observe(delivery, outcome, yield* now)
+        // 410: the subscription is being disabled; what was claimed for it and not yet sent goes back unsent.
+        if (outcome._tag === "Failed" && outcome.disableWebhook) yield* handBack(delivery.webhookId)
       }).pipe(Effect.annotateLogs({ webhookId: delivery.webhookId, deliveryId: delivery.deliveryId }))
 
-    const saturated = () => [...inFlight].filter(([, n]) => n >= options.perWebhook).map(([id]) => id)
+    /** Hands back every delivery of the subscription that waits for a slot. */
+    const handBack = (webhookId: WebhookId) =>
+      Effect.suspend(() => {
+        const queue = waiting.get(webhookId) ?? []
+        waiting.delete(webhookId)
+        count(held, webhookId, -queue.length)
+        heldTotal -= queue.length
+        return Queue.offerAll(outcomes, queue.map((l) => ({ deliveryId: l.delivery.deliveryId, leaseToken: l.leaseToken, outcome: { _tag: "Released" } })))
+      })
 
-    /** Claims what there is room for and starts each attempt; answers the room there was and how many it started. */
-    const claimAndSend = (waiter: Waiter): Effect.Effect<{ readonly room: number; readonly started: number }, StoreUnavailable, Scope.Scope> =>
+    /** Starts what waits, as far as the slots allow; hands back what waited so long that its lease could end mid-request. */
+    const startWaiting = (waiter: Waiter): Effect.Effect<void> =>
       Effect.gen(function* () {
-        const room = options.concurrency - total
-        if (room <= 0) return { room, started: 0 }
+        const at = yield* Clock.currentTimeMillis
+        for (const [webhookId, queue] of waiting) {
+          while (queue.length > 0 && sendingTotal < options.concurrency && (sending.get(webhookId) ?? 0) < options.perWebhook) {
+            const next = queue.shift()
+            if (next === undefined) break
+            if (next.leaseUntil - at <= Duration.toMillis(DELIVERY_TIMEOUT) + LEASE_MARGIN_MS) {
+              count(held, webhookId, -1)
+              heldTotal--
+              yield* Queue.offer(outcomes, { deliveryId: next.delivery.deliveryId, leaseToken: next.leaseToken, outcome: { _tag: "Released" } })
+              continue
+            }
+            count(sending, webhookId, 1)
+            sendingTotal++
+            yield* FiberSet.run(running, attempt(next).pipe(
+              Effect.ensuring(Effect.suspend(() => {
+                count(sending, webhookId, -1)
+                sendingTotal--
+                count(held, webhookId, -1)
+                heldTotal--
+                // A slot is free: the next waiting one goes now; a claim may find more.
+                return Effect.zipRight(startWaiting(waiter), claimable ? waiter.poke : Effect.void)
+              }))
+            ))
+          }
+          if (queue.length === 0) waiting.delete(webhookId)
+        }
+      })
+
+    /** Claims what there is room for (each subscription's share less what is held) and starts what the slots allow; answers how many it claimed. */
+    const claimAndSend = (waiter: Waiter): Effect.Effect<number, StoreUnavailable> =>
+      Effect.gen(function* () {
+        const room = options.concurrency * PREFETCH - heldTotal
+        if (room <= 0) {
+          claimable = true
+          return 0
+        }
         const at = yield* now
         const leaseToken = `${leasePrefix}_${claims++}`
+        const leaseUntil = at.getTime() + Duration.toMillis(LEASE)
         const claimed = yield* webhooks.claim({
           now: at,
-          // At most a subscription's share per claim, so one busy endpoint cannot take every slot at once.
-          limit: Math.min(room, options.perWebhook),
-          leaseUntil: new Date(at.getTime() + Duration.toMillis(LEASE)),
+          limit: room,
+          leaseUntil: new Date(leaseUntil),
           leaseToken,
-          excluding: saturated()
+          excluding: [...held].filter(([, n]) => n >= holdLimit).map(([id]) => id),
+          perWebhook: { limit: holdLimit, held: [...held].map(([webhookId, n]) => ({ webhookId, count: n })) }
         })
         for (const delivery of claimed) {
-          total++
-          inFlight.set(delivery.webhookId, (inFlight.get(delivery.webhookId) ?? 0) + 1)
-          yield* FiberSet.run(running, attempt(delivery, leaseToken).pipe(
-            Effect.ensuring(Effect.zipRight(
-              Effect.sync(() => {
-                total--
-                const left = (inFlight.get(delivery.webhookId) ?? 1) - 1
-                if (left === 0) inFlight.delete(delivery.webhookId)
-                else inFlight.set(delivery.webhookId, left)
-              }),
-              // The lane (and a slot) is free: look again at once.
-              waiter.poke
-            ))
-          ))
+          count(held, delivery.webhookId, 1)
+          heldTotal++
+          const queue = waiting.get(delivery.webhookId)
+          const leased = { delivery, leaseToken, leaseUntil }
+          if (queue === undefined) waiting.set(delivery.webhookId, [leased])
+          else queue.push(leased)
         }
-        return { room, started: claimed.length }
+        claimable = claimed.length > 0
+        yield* startWaiting(waiter)
+        return claimed.length
       })
+
+    /** Forever: records outcomes, each batch in one write, then wakes the claimer (the lanes they held are free). */
+    const recordOutcomes = (waiter: Waiter): Effect.Effect<never> =>
+      Effect.forever(Effect.gen(function* () {
+        const batch = Chunk.toReadonlyArray(yield* Queue.takeBetween(outcomes, 1, FLUSH_BATCH))
+        // A store that cannot take the outcomes now: the leases run out and the deliveries go again (at least once).
+        yield* Effect.flatMap(now, (at) => webhooks.completeAll(batch, at)).pipe(
+          Effect.retry({ times: 3, schedule: Schedule.spaced("200 millis") }),
+          Effect.catchAll((e) => Effect.logWarning(`could not record ${batch.length} webhook deliveries' outcomes; they will be sent again`, e))
+        )
+        yield* waiter.poke
+      }))
 
     /**
      * How long to sleep when nothing more was claimable: until the earliest
@@ -147,16 +251,20 @@ export const makeSender = (webhooks: Context.Tag.Service<WebhookStore>, post: Po
       })
     })
 
-    /** Forever: claim and send, then sleep until a signal, a finished attempt or the next due time. */
+    /** Forever: claim and send, then sleep until a signal, a freed slot or lane, or the next due time. */
     const run = (waiter: Waiter): Effect.Effect<never, never, Scope.Scope> =>
-      Effect.forever(Effect.gen(function* () {
-        const { started } = yield* claimAndSend(waiter)
-        // Attempts in flight: each one that finishes pokes, so no store round trip is needed to decide how long to sleep.
-        yield* waiter.await(started > 0 || total > 0 ? options.pollInterval : yield* idle)
-      }).pipe(
-        Effect.catchAll((e) =>
-          Effect.zipRight(Effect.logWarning("webhook sender: the store is unavailable; retrying", e), Effect.sleep(options.pollInterval)))
-      ))
+      Effect.gen(function* () {
+        yield* Effect.forkScoped(recordOutcomes(waiter))
+        return yield* Effect.forever(Effect.gen(function* () {
+          const claimed = yield* claimAndSend(waiter)
+          if (claimed > 0) return
+          // Something held: its end pokes (a freed slot, recorded outcomes), so no store round trip decides the sleep.
+          yield* waiter.await(heldTotal > 0 ? options.pollInterval : yield* idle)
+        }).pipe(
+          Effect.catchAll((e) =>
+            Effect.zipRight(Effect.logWarning("webhook sender: the store is unavailable; retrying", e), Effect.sleep(options.pollInterval)))
+        ))
+      })
 
-    return { run, inFlight: Effect.sync(() => total) }
+    return { run, inFlight: Effect.sync(() => sendingTotal) }
   })
