@@ -154,6 +154,20 @@ const migrations: Record<string, Migration> = {
         .addColumn("created_at", "timestamptz", (c) => c.notNull())
         .execute()
     }
+  },
+  "0004_session_owners": {
+    up: async (db) => {
+      // The ownership epoch of each session a cluster runner has taken (the
+      // fence): every fenced append and auth-state write checks it in its own
+      // statement. Gone with the session's head.
+      await db.schema
+        .createTable("session_owners")
+        .addColumn("session_id", sql`text collate "C"`, (c) => c.primaryKey().references("sessions.session_id").onDelete("cascade"))
+        .addColumn("epoch", "integer", (c) => c.notNull())
+        .addColumn("runner", "text", (c) => c.notNull())
+        .addColumn("acquired_at", "timestamptz", (c) => c.notNull())
+        .execute()
+    }
   }
 }
 
