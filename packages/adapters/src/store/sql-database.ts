@@ -3,11 +3,11 @@ import { PGlite } from "@electric-sql/pglite"
 import { StoreUnavailable } from "@wa-gateway/domain"
 import { Context, Effect, Layer, type Scope } from "effect"
 import { Kysely, PostgresDialect, sql } from "kysely"
-import { PGliteDialect } from "kysely-pglite-dialect"
 import pg from "pg"
 import { lockDataDir } from "./data-dir-lock.js"
 import { migrateToLatest } from "./migrations.js"
 import { withNamedStatements } from "./named-statements.js"
+import { PgliteDialect } from "./pglite-dialect.js"
 import type { Database } from "./schema.js"
 
 export interface PostgresOptions {
@@ -59,7 +59,7 @@ export class SqlDatabase extends Context.Tag("wa-gateway/SqlDatabase")<SqlDataba
       }
       return yield* open("pglite", options.schema, "owned", async () => {
         const instance = await PGlite.create(dataDir)
-        return new Kysely<Database>({ dialect: new PGliteDialect(instance) })
+        return new Kysely<Database>({ dialect: new PgliteDialect(instance) })
       })
     }))
 
@@ -70,7 +70,7 @@ export class SqlDatabase extends Context.Tag("wa-gateway/SqlDatabase")<SqlDataba
    */
   static readonly pgliteFrom = (instance: PGlite, options: { readonly schema?: string | undefined } = {}): Layer.Layer<SqlDatabase, StoreUnavailable> =>
     Layer.scoped(this, open("pglite", options.schema, "borrowed", () =>
-      Promise.resolve(new Kysely<Database>({ dialect: new PGliteDialect(instance) }))))
+      Promise.resolve(new Kysely<Database>({ dialect: new PgliteDialect(instance) }))))
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/
