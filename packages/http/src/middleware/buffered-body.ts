@@ -27,16 +27,31 @@ export const readBody = (
     new HttpServerError.RequestError({ request, reason: "Decode", cause }))
 
 /** The request again, its body now these bytes (read once more by whichever route takes it). */
-export const withBody = (request: HttpServerRequest.HttpServerRequest, bytes: Buffer): HttpServerRequest.HttpServerRequest => {
+export const withBody = (
+  request: HttpServerRequest.HttpServerRequest,
+  bytes: Buffer,
+  dropped: ReadonlySet<string> = TRANSFER_ENCODING
+): HttpServerRequest.HttpServerRequest => {
   const headers = new Headers()
   for (const [name, value] of Object.entries(request.headers)) {
-    if (name !== "transfer-encoding") headers.set(name, value)
+    if (!dropped.has(name)) headers.set(name, value)
   }
   headers.set("content-length", String(bytes.length))
   return HttpServerRequest.fromWeb(
     new Request(new URL(request.url, "http://localhost"), { method: request.method, headers, body: bytes })
   )
 }
+
+const TRANSFER_ENCODING: ReadonlySet<string> = new Set(["transfer-encoding"])
+const TRANSFER_ENCODING_AND_TYPE: ReadonlySet<string> = new Set(["transfer-encoding", "content-type"])
+
+/**
+ * An empty body under a Content-Type that is not JSON, as an empty body
+ * without one (read as JSON): the platform would otherwise parse "nothing" as
+ * multipart, which on an empty stream never ends.
+ */
+export const withEmptyBody = (request: HttpServerRequest.HttpServerRequest): HttpServerRequest.HttpServerRequest =>
+  withBody(request, Buffer.alloc(0), TRANSFER_ENCODING_AND_TYPE)
 
 const readUpTo = <E>(
   source: IncomingMessage,

@@ -2,7 +2,7 @@ import { request as httpRequest } from "node:http"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { ErrorResponse } from "../errors.js"
 import { Session } from "../sessions/api.js"
-import { call, expectEnvelope, type Reply, startTestServer, type TestServer, wire } from "../server.spec-helper.js"
+import { call, expectEnvelope, rawExchange, type Reply, startTestServer, type TestServer, wire } from "../server.spec-helper.js"
 import { BODY_LIMIT_BYTES } from "./envelope.js"
 import { JSON_DEPTH_LIMIT } from "./json-depth.js"
 
@@ -96,6 +96,24 @@ describe("framework errors in the envelope", () => {
     }
   )
 
+
+  it.each(["multipart/form-data; boundary=x", "application/x-www-form-urlencoded", "text/plain"])(
+    "reads an absent body under Content-Type %s as an absent JSON body, on every body-taking route, instead of waiting on it",
+    async (contentType) => {
+      // No Content-Length and no Transfer-Encoding: a body of length 0 (RFC 9112 §6.3).
+      const bodiless = (path: string) =>
+        rawExchange(server, `POST ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer ${key}\r\nContent-Type: ${contentType}\r\n\r\n`, { waitMs: 5_000 })
+      for (const path of ["/api/v1/sessions", `/simulator/v1/sessions/${sessionId}:scan`, `/api/v1/sessions/${sessionId}:requestPairingCode`]) {
+        const reply = await bodiless(path)
+        expect(reply.status, path).toBeGreaterThan(0)
+        expectClientErrorOrSuccess(reply)
+      }
+      const created = wire(Session, await bodiless("/api/v1/sessions"))
+      const plain = wire(Session, await call(server, "POST", "/api/v1/sessions", { token: key }))
+      expect(created.name).toBe(plain.name)
+    },
+    10_000
+  )
   it("accepts application/json with a charset", async () => {
     const reply = await call(server, "POST", "/api/v1/sessions", {
       token: key,

@@ -19,7 +19,7 @@ import {
   ValidationError,
   validationErrorFromIssues
 } from "../errors.js"
-import { ignoresBody, readBody, withBody } from "./buffered-body.js"
+import { ignoresBody, readBody, withBody, withEmptyBody } from "./buffered-body.js"
 import { JSON_DEPTH_LIMIT, nestsDeeperThan } from "./json-depth.js"
 
 /** Request bodies above this are refused with 413 (DESIGN §5). */
@@ -65,6 +65,12 @@ const refuseEarly = (request: HttpServerRequest.HttpServerRequest): Option.Optio
     )
   }
   return Option.none()
+}
+
+/** A body-taking request without a body, labelled as something other than JSON (`curl -d ''` sends a form type). */
+const typedEmptyBody = (request: HttpServerRequest.HttpServerRequest): boolean => {
+  const contentType = request.headers["content-type"]
+  return contentType !== undefined && !isJsonType(contentType) && !announcesBody(request) && !ignoresBody(request.method)
 }
 
 const isChunked = (request: HttpServerRequest.HttpServerRequest): boolean =>
@@ -149,7 +155,12 @@ export const envelope = <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<neve
   Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
     Option.match(refuseEarly(request), {
       onSome: (error) => Effect.succeed(errorHttpResponse(error)),
-      onNone: () => readsBodyFirst(request) ? withBufferedBody(request, app) : app
+      onNone: () =>
+        readsBodyFirst(request)
+          ? withBufferedBody(request, app)
+          : typedEmptyBody(request)
+          ? Effect.provideService(app, HttpServerRequest.HttpServerRequest, withEmptyBody(request))
+          : app
     })).pipe(
       HttpIncomingMessage.withMaxBodySize(Option.some(BODY_LIMIT_BYTES)),
       Effect.catchAllCause((cause): Effect.Effect<HttpServerResponse.HttpServerResponse> =>
