@@ -19,6 +19,12 @@ import { type ConnectionChange, ConnectionLog } from "../store/connection-log.js
 export interface SupervisorOptions {
   /** How many paired sessions are resumed at once on boot (default 8). */
   readonly resumeConcurrency?: number
+  /**
+   * Whether this process resumes every paired session (and expires the
+   * pairings left from before) on boot; default true. A cluster runner does
+   * not: each session's entity does it where the session is placed.
+   */
+  readonly resumeOnBoot?: boolean
 }
 
 /** The boot pass: how many paired sessions it found and how many are still to resume. */
@@ -201,10 +207,11 @@ const make = (options: SupervisorOptions) =>
     const expireStalePairings = Effect.flatMap(store.sessionsInStatus("pairing"), (stale) =>
       Effect.forEach(stale, (record) => expireStalePairing(record.sessionId, record.orgId), { concurrency, discard: true }))
     const concurrency = Math.max(1, options.resumeConcurrency ?? DEFAULT_RESUME_CONCURRENCY)
-    const expiredAtStart = yield* expireStalePairings.pipe(
+    const resumeOnBoot = options.resumeOnBoot ?? true
+    const expiredAtStart = !resumeOnBoot || (yield* expireStalePairings.pipe(
       Effect.as(true),
       Effect.catchAll((e) => Effect.as(Effect.logWarning("could not expire the pairings left from before; retrying in the background", e), false))
-    )
+    ))
 
     // Part two, in the background so the server answers at once: paired
     // sessions reconnect, a bounded number at a time.
@@ -232,7 +239,8 @@ const make = (options: SupervisorOptions) =>
       Effect.tapError((e) => Effect.logWarning("supervisor could not read the sessions to resume; retrying", e)),
       Effect.retry(untilStored)
     )
-    yield* Effect.forkScoped(boot)
+    if (resumeOnBoot) yield* Effect.forkScoped(boot)
+    else yield* Ref.set(progress, { total: 0, pending: 0, done: true, durationMs: 0 })
 
     return {
       deleted: (sessionId) =>

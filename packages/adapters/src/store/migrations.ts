@@ -167,6 +167,8 @@ const migrations: Record<string, Migration> = {
         .addColumn("runner", "text", (c) => c.notNull())
         .addColumn("acquired_at", "timestamptz", (c) => c.notNull())
         .execute()
+      // A runner reads a session owned elsewhere as connected from its latest connection change.
+      await sql`create index connection_events_session_idx on connection_events (session_id, position desc)`.execute(db)
     }
   }
 }
