@@ -102,10 +102,10 @@ export const clusterGatewayLayer = (options: ClusterGatewayOptions): Layer.Layer
   const domain = Layer.provideMerge(SessionService.Live, measured)
   const engine = clusterEngine.pipe(
     Layer.provide(baileysEngineLayer(options.engine)),
-    Layer.provide(fencedAdmission),
     Layer.provide(baileysSocketFactory(options.whatsapp ?? realWhatsApp))
   )
-  const withEngine = Layer.provideMerge(engine, domain)
+  // The engine (before a socket) and the supervisor (before a connection record) both ask the admission.
+  const withEngine = Layer.provideMerge(engine, Layer.provideMerge(fencedAdmission, domain))
   const supervised = Layer.provideMerge(SessionSupervisor.layer({ ...options.supervisor, resumeOnBoot: false }), withEngine)
   const eventsOut = Layer.provideMerge(
     Layer.merge(EventFeed.layer({ pollInterval: options.webhooks?.pollInterval }), WebhookDispatcher.layer(options.webhooks)),

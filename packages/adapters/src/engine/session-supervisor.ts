@@ -15,6 +15,7 @@ import {
   WaIdentity
 } from "@wa-gateway/domain"
 import { type ConnectionChange, ConnectionLog } from "../store/connection-log.js"
+import { SocketAdmission } from "./socket-admission.js"
 
 export interface SupervisorOptions {
   /** How many paired sessions are resumed at once on boot (default 8). */
@@ -84,6 +85,10 @@ const make = (options: SupervisorOptions) =>
     const sessions = yield* SessionService
     const connections = yield* ConnectionLog
     const handled = yield* PubSub.unbounded<EngineEvent>()
+    // A cluster runner records a socket change only while it owns the session: a former owner's
+    // late report (its socket replaced while it was paused) must not overwrite the new owner's.
+    const admission = yield* Effect.serviceOption(SocketAdmission)
+    const owned = (sessionId: SessionId) => Option.match(admission, { onNone: () => Effect.succeed(true), onSome: (a) => a.admit(sessionId) })
 
     /**
      * Runs a command on behalf of the engine, in the session's own org.
@@ -120,6 +125,9 @@ const make = (options: SupervisorOptions) =>
      */
     const recordConnection = (sessionId: SessionId, change: ConnectionChange): Effect.Effect<void> =>
       Effect.gen(function* () {
+        if (!(yield* owned(sessionId))) {
+          return yield* Effect.logWarning(`connection change ${change._tag} not recorded: refused by the ownership fence, another process owns the session`)
+        }
         const record = yield* store.getSession(sessionId)
         if (Option.isNone(record)) return
         const occurredAt = new Date(yield* Clock.currentTimeMillis)
