@@ -22,7 +22,7 @@ const quick = process.argv.includes("--quick")
 const plan = quick
   ? { sessions: 30, deadlineMs: 170_000, failoverTargetMs: 20_000, handoverTargetMs: 5_000, zombieMs: 0, throughput: false }
   : { sessions: Number(process.env["DRILL_SESSIONS"] ?? 300), deadlineMs: 20 * 60_000, failoverTargetMs: 20_000, handoverTargetMs: 5_000, zombieMs: 60_000, throughput: true }
-const SHARD_LOCK_EXPIRY_MS = 15_000
+const SHARD_LOCK_EXPIRY_MS = Number(process.env["DRILL_SHARD_LOCK_EXPIRY_MS"] ?? 15_000)
 const PAIRING_CONCURRENCY = 8
 const name = quick ? "drill-cluster-quick" : "drill-cluster"
 const resultsDir = fileURLToPath(new URL("../../results", import.meta.url))

@@ -2,7 +2,7 @@ import { RunnerAddress, ShardingConfig, SqlMessageStorage, SqlRunnerStorage } fr
 import { NodeClusterSocket } from "@effect/platform-node"
 import { PgClient } from "@effect/sql-pg"
 import { SessionService, StoreUnavailable } from "@wa-gateway/domain"
-import { Duration, Layer, Option, Redacted } from "effect"
+import { Cause, Duration, Layer, Option, Redacted, Schedule } from "effect"
 import { type BaileysEngineOptions, baileysEngineLayer } from "../engine/baileys/baileys-engine.js"
 import { baileysSocketFactory } from "../engine/baileys/socket-factory.js"
 import { realWhatsApp, type WhatsAppServer } from "../engine/baileys/whatsapp-server.js"
@@ -72,9 +72,13 @@ const sharding = (options: ClusterOptions) => {
     entityTerminationTimeout: Duration.seconds(5)
   }
   const sql = PgClient.layer({ url: Redacted.make(options.databaseUrl), maxConnections: 4, applicationName: "wa-gateway cluster" })
+  // Runners starting at once race on creating the cluster's tables (a defect inside the storage
+  // layers): the loser starts over after a moment, when the tables are there.
   const storage = Layer.merge(SqlMessageStorage.layerWith({ prefix: TABLE_PREFIX }), SqlRunnerStorage.layerWith({ prefix: TABLE_PREFIX })).pipe(
     Layer.provide(ShardingConfig.layer(config)),
-    Layer.provide(sql)
+    Layer.provide(sql),
+    Layer.catchAllCause((cause) => Layer.fail(new StoreUnavailable({ message: `the cluster's storage could not start: ${Cause.pretty(cause)}` }))),
+    Layer.retry(Schedule.spaced("500 millis").pipe(Schedule.jittered, Schedule.intersect(Schedule.recurs(10))))
   )
   return NodeClusterSocket.layer({ storage: "byo", runnerHealth: "ping", shardingConfig: config }).pipe(
     Layer.provide(storage),

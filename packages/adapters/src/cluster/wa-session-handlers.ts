@@ -44,9 +44,10 @@ export const WaSessionLive = WaSession.toLayer(
     // Released before the fence is forgotten (finalizers run in reverse): the socket closes first.
     yield* Effect.addFinalizer(() => engine.stop(sessionId))
 
+    // Decided before any message is handled, so a command that starts a pairing now never races it.
     const activate = Effect.gen(function* () {
       const record = yield* store.getSession(sessionId)
-      if (Option.isNone(record)) return yield* keepAlive(false)
+      if (Option.isNone(record)) return "idle" as const
       const { orgId, status } = record.value
       if (status === "pairing") {
         // A pairing of a former owner: its challenge died with that owner's socket.
@@ -59,18 +60,22 @@ export const WaSessionLive = WaSession.toLayer(
             { actor: "engine" }
           ).pipe(Effect.catchTags({ NotPairing: () => Effect.void, StalePairingAttempt: () => Effect.void }))
         }
-        return yield* keepAlive(false)
+        return "idle" as const
       }
-      if (status !== "paired") return yield* keepAlive(false)
-      yield* keepAlive(true)
-      yield* engine.resume(sessionId).pipe(Effect.catchAll((e) => Effect.logWarning("could not resume the session", e)))
+      return status === "paired" ? "resume" as const : "idle" as const
     }).pipe(
       Effect.tapError((e) => Effect.logWarning("could not start the session on this runner yet; retrying", e)),
       Effect.retry(untilStored),
-      Effect.catchAll((e) => Effect.logError("the session was not started on this runner", e)),
+      Effect.catchAll((e) => Effect.as(Effect.logError("the session was not started on this runner", e), "idle" as const)),
       Effect.annotateLogs({ sessionId, fence: Option.getOrElse(fence, () => 0) })
     )
-    yield* Effect.forkScoped(activate)
+    // A paired session stays alive and reconnects, in the background (keepAlive messages the entity itself).
+    if ((yield* activate) === "resume") {
+      yield* Effect.forkScoped(Effect.zipRight(
+        keepAlive(true),
+        engine.resume(sessionId).pipe(Effect.catchAll((e) => Effect.logWarning("could not resume the session", e)), Effect.annotateLogs({ sessionId }))
+      ))
+    }
 
     return WaSession.of({
       Ensure: () => Effect.void,
