@@ -22,7 +22,8 @@ const quick = process.argv.includes("--quick")
 const plan = quick
   ? { sessions: 30, deadlineMs: 170_000, failoverTargetMs: 20_000, handoverTargetMs: 5_000, zombieMs: 0, throughput: false }
   : { sessions: Number(process.env["DRILL_SESSIONS"] ?? 300), deadlineMs: 20 * 60_000, failoverTargetMs: 20_000, handoverTargetMs: 5_000, zombieMs: 60_000, throughput: true }
-const SHARD_LOCK_EXPIRY_MS = Number(process.env["DRILL_SHARD_LOCK_EXPIRY_MS"] ?? 15_000)
+/** The runners' CLUSTER_SHARD_LOCK_EXPIRY_MS: the default, unless the drill is told otherwise. */
+const SHARD_LOCK_EXPIRY_MS = Number(process.env["DRILL_SHARD_LOCK_EXPIRY_MS"] ?? 10_000)
 const PAIRING_CONCURRENCY = 8
 const name = quick ? "drill-cluster-quick" : "drill-cluster"
 const resultsDir = fileURLToPath(new URL("../../results", import.meta.url))
@@ -96,6 +97,12 @@ const pairAll = async (call: Api, count: number): Promise<Array<Paired>> => {
       if (qr.status !== 200) throw new Error(`GET /qr through a runner: ${qr.status} ${JSON.stringify(qr.body)}`)
       const device = await fake!.phone.scan(field(qr.body, "qr"), { phoneNumber: `6281${String(i).padStart(9, "0")}` })
       await device.waitForLogin({ timeoutMs: 60_000 })
+      // Paired once the store says so: a login the owner has not recorded yet dies with it (as in one process).
+      const deadline = Date.now() + 30_000
+      while ((await call(via(), "GET", `/sessions/${sessionId}`)).body?.["status"] !== "paired") {
+        if (Date.now() > deadline) throw new Error(`${sessionId} logged in but is not paired after 30 s`)
+        await sleep(100)
+      }
       paired.push({ sessionId, device })
     }
   }))
