@@ -19,6 +19,13 @@ import { soak } from "./soak.js"
 import type { DrillContext, StepResult } from "./step.js"
 import { storeOutage } from "./store-outage.js"
 
+// `npm run drill -- cluster [--quick]` is issue 14's cluster drill, a program of its own: it exits
+// the process itself, so this one waits for that instead of running the single-process drill.
+if (process.argv.includes("cluster")) {
+  await import("./cluster/run.js")
+  await new Promise<never>(() => undefined)
+}
+
 const quick = process.argv.includes("--quick")
 const seed = Number(process.env["DRILL_SEED"] ?? Date.now() % 1_000_000)
 

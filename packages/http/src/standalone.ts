@@ -1,7 +1,7 @@
 import type { HttpServer } from "@effect/platform"
 import type { ServeError } from "@effect/platform/HttpServerError"
-import { Effect, Layer, Option } from "effect"
-import { productionGatewayLayer, simulatorGatewayLayer, type StoreOptions, Tracing } from "@wa-gateway/adapters"
+import { Duration, Effect, Layer, Option } from "effect"
+import { clusterGatewayLayer, productionGatewayLayer, simulatorGatewayLayer, type StoreOptions, Tracing } from "@wa-gateway/adapters"
 import type { StoreUnavailable } from "@wa-gateway/domain"
 import { ApiKeys } from "./auth/api-keys.js"
 import { authenticatorLayer } from "./auth/authenticator-live.js"
@@ -44,6 +44,21 @@ export const standaloneServer = (
     ui: config.uiEnabled,
     metrics: { token: config.metricsToken, processMetrics: true },
     tracing: Option.isSome(config.tracing)
+  }
+  // A cluster runner (CLUSTER_ENABLED; the configuration has checked it has PostgreSQL).
+  if (Option.isSome(config.cluster) && Option.isSome(config.databaseUrl)) {
+    const cluster = config.cluster.value
+    const runner = clusterGatewayLayer({
+      ...gateway,
+      cluster: {
+        databaseUrl: config.databaseUrl.value,
+        runnerHost: cluster.runnerHost,
+        runnerPort: cluster.runnerPort,
+        advertiseHost: cluster.advertiseHost,
+        shardLockExpiry: Duration.millis(cluster.shardLockExpiryMs)
+      }
+    })
+    return serverLayer(listen, ApiLive).pipe(Layer.provide(auth), Layer.provide(Layer.provide(runner, tracing)))
   }
   // The /simulator/v1 routes exist only with the simulator engine (404 otherwise).
   return config.engine === "simulator"

@@ -16,10 +16,17 @@ import {
 } from "@wa-gateway/domain"
 import { type ConnectionChange, ConnectionLog } from "../store/connection-log.js"
 import { engineEventSummary } from "./engine-event-summary.js"
+import { SocketAdmission } from "./socket-admission.js"
 
 export interface SupervisorOptions {
   /** How many paired sessions are resumed at once on boot (default 8). */
   readonly resumeConcurrency?: number
+  /**
+   * Whether this process resumes every paired session (and expires the
+   * pairings left from before) on boot; default true. A cluster runner does
+   * not: each session's entity does it where the session is placed.
+   */
+  readonly resumeOnBoot?: boolean
 }
 
 /** The boot pass: how many paired sessions it found and how many are still to resume. */
@@ -79,6 +86,10 @@ const make = (options: SupervisorOptions) =>
     const sessions = yield* SessionService
     const connections = yield* ConnectionLog
     const handled = yield* PubSub.unbounded<EngineEvent>()
+    // A cluster runner records a socket change only while it owns the session: a former owner's
+    // late report (its socket replaced while it was paused) must not overwrite the new owner's.
+    const admission = yield* Effect.serviceOption(SocketAdmission)
+    const owned = (sessionId: SessionId) => Option.match(admission, { onNone: () => Effect.succeed(true), onSome: (a) => a.admit(sessionId) })
 
     /**
      * Runs a command on behalf of the engine, in the session's own org.
@@ -115,6 +126,9 @@ const make = (options: SupervisorOptions) =>
      */
     const recordConnection = (sessionId: SessionId, change: ConnectionChange): Effect.Effect<void> =>
       Effect.gen(function* () {
+        if (!(yield* owned(sessionId))) {
+          return yield* Effect.logWarning(`connection change ${change._tag} not recorded: refused by the ownership fence, another process owns the session`)
+        }
         const record = yield* store.getSession(sessionId)
         if (Option.isNone(record)) return
         const occurredAt = new Date(yield* Clock.currentTimeMillis)
@@ -204,10 +218,11 @@ const make = (options: SupervisorOptions) =>
     const expireStalePairings = Effect.flatMap(store.sessionsInStatus("pairing"), (stale) =>
       Effect.forEach(stale, (record) => expireStalePairing(record.sessionId, record.orgId), { concurrency, discard: true }))
     const concurrency = Math.max(1, options.resumeConcurrency ?? DEFAULT_RESUME_CONCURRENCY)
-    const expiredAtStart = yield* expireStalePairings.pipe(
+    const resumeOnBoot = options.resumeOnBoot ?? true
+    const expiredAtStart = !resumeOnBoot || (yield* expireStalePairings.pipe(
       Effect.as(true),
       Effect.catchAll((e) => Effect.as(Effect.logWarning("could not expire the pairings left from before; retrying in the background", e), false))
-    )
+    ))
 
     // Part two, in the background so the server answers at once: paired
     // sessions reconnect, a bounded number at a time.
@@ -235,7 +250,8 @@ const make = (options: SupervisorOptions) =>
       Effect.tapError((e) => Effect.logWarning("supervisor could not read the sessions to resume; retrying", e)),
       Effect.retry(untilStored)
     )
-    yield* Effect.forkScoped(boot)
+    if (resumeOnBoot) yield* Effect.forkScoped(boot)
+    else yield* Ref.set(progress, { total: 0, pending: 0, done: true, durationMs: 0 })
 
     return {
       deleted: (sessionId) =>

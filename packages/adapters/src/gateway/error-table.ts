@@ -6,6 +6,7 @@ import type {
   InvalidPhone,
   NotPaired,
   NotPairing,
+  OwnershipLost,
   SessionExists,
   SessionNotFound,
   StalePairingAttempt,
@@ -28,6 +29,7 @@ export type GatewayFailure =
   | ConcurrencyConflict
   | VersionConflict
   | StoreUnavailable
+  | OwnershipLost
   | EngineUnavailable
   | EngineNotImplemented
   | PhoneActionRejected
@@ -81,6 +83,11 @@ export const errorTable = {
     code: "unavailable",
     describe: said("the store is unavailable; retry later"),
     serverSide: (error: StoreUnavailable) => error.message
+  },
+  OwnershipLost: {
+    code: "unavailable",
+    describe: said("the session moved to another gateway process; retry"),
+    serverSide: (error: OwnershipLost) => `a write of session ${error.sessionId} carried the stale fence ${error.fence}`
   },
   EngineUnavailable: {
     code: "unavailable",

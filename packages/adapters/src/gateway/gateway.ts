@@ -9,6 +9,7 @@ import type {
   SessionId,
   SessionNotFound,
   StoredEvent,
+  OwnershipLost,
   StoreUnavailable
 } from "@wa-gateway/domain"
 import type { ResumeProgress } from "../engine/session-supervisor.js"
@@ -34,7 +35,8 @@ export interface PageCursor {
 }
 
 /** A write of the session's stream did not go through. */
-type WriteError = ConcurrencyConflict | StoreUnavailable
+/** A write did not go through: a lost race, the store, or (cluster mode) the session moved to another process. */
+type WriteError = ConcurrencyConflict | StoreUnavailable | OwnershipLost
 
 /** What `/readyz` reports beside the store's reachability. */
 export interface Readiness {

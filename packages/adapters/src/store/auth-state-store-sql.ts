@@ -1,3 +1,4 @@
+import { type OwnershipFence, type SessionId, SessionOwnership } from "@wa-gateway/domain"
 import { Effect, Layer, Option } from "effect"
 import { type Kysely, sql } from "kysely"
 import { AuthStateStore, AuthStateWriteRefused, changeRows, CREDS_CATEGORY, type SignalKeyChanges } from "./auth-state-store.js"
@@ -12,11 +13,24 @@ const failure = "the auth state store is unavailable"
  * while it holds the lock an erasure waits for it, and the foreign key's
  * cascade (migration 0002) then removes what it wrote. The rows travel as
  * three arrays, so the statement text is the same whatever their number.
+ * In cluster mode the head must also carry the writer's ownership fence.
  */
-const writeStatement = (sessionId: string, rows: ReadonlyArray<{ readonly category: string; readonly keyId: string; readonly value: string | null }>) =>
+const writeStatement = (
+  sessionId: string,
+  rows: ReadonlyArray<{ readonly category: string; readonly keyId: string; readonly value: string | null }>,
+  fence: Option.Option<OwnershipFence>
+) =>
   sql<{ heads: number }>`
     with head as (
-      select session_id from sessions where session_id = ${sessionId} for key share
+      select s.session_id from sessions s
+      where s.session_id = ${sessionId}${
+    Option.match(fence, {
+      onNone: () => sql``,
+      // Fenced (cluster mode): only while the writer's epoch is the session's current one.
+      onSome: (epoch) => sql` and exists (select 1 from session_owners o where o.session_id = s.session_id and o.epoch = ${epoch}::integer)`
+    })
+  }
+      for key share of s
     ), input as (
       select * from unnest(${rows.map((r) => r.category)}::text[], ${rows.map((r) => r.keyId)}::text[], ${rows.map((r) => r.value)}::text[])
         as i (category, key_id, value)
@@ -31,11 +45,30 @@ const writeStatement = (sessionId: string, rows: ReadonlyArray<{ readonly catego
     )
     select count(*)::int as heads from head`
 
-const make = (db: Kysely<Database>): typeof AuthStateStore.Service => {
-  const write = (sessionId: string, rows: Parameters<typeof writeStatement>[1]) =>
-    query(() => writeStatement(sessionId, rows).execute(db), failure).pipe(
-      Effect.flatMap((result) =>
-        (result.rows[0]?.heads ?? 0) > 0 ? Effect.void : Effect.fail(new AuthStateWriteRefused({ sessionId }))))
+const make = (db: Kysely<Database>, ownership: Option.Option<typeof SessionOwnership.Service>): typeof AuthStateStore.Service => {
+  const fenceOf = (sessionId: SessionId) =>
+    Option.match(ownership, { onNone: () => Effect.succeed(Option.none<OwnershipFence>()), onSome: (o) => o.fenceOf(sessionId) })
+
+  const refusal = (sessionId: SessionId, fence: Option.Option<OwnershipFence>) =>
+    Effect.gen(function* () {
+      if (Option.isNone(fence)) return new AuthStateWriteRefused({ sessionId })
+      const owners = yield* query(() => db.selectFrom("session_owners").select("epoch").where("session_id", "=", sessionId).execute(), failure)
+      const held = owners.some((row) => row.epoch === fence.value)
+      if (!held) {
+        yield* Effect.logWarning("an auth-state write was refused by the ownership fence: another process owns the session").pipe(
+          Effect.annotateLogs({ sessionId, fence: fence.value })
+        )
+      }
+      return new AuthStateWriteRefused({ sessionId, reason: held ? "session_gone" : "ownership_lost" })
+    })
+
+  const write = (sessionId: SessionId, rows: Parameters<typeof writeStatement>[1]) =>
+    Effect.gen(function* () {
+      const fence = yield* fenceOf(sessionId)
+      const result = yield* query(() => writeStatement(sessionId, rows, fence).execute(db), failure)
+      if ((result.rows[0]?.heads ?? 0) > 0) return
+      return yield* Effect.fail(yield* refusal(sessionId, fence))
+    })
 
   const select = (sessionId: string, category: string, keyIds: ReadonlyArray<string>) =>
     query(() =>
@@ -58,5 +91,11 @@ const make = (db: Kysely<Database>): typeof AuthStateStore.Service => {
   }
 }
 
-export const AuthStateStoreSql: Layer.Layer<AuthStateStore, never, SqlDatabase> =
-  Layer.effect(AuthStateStore, Effect.map(SqlDatabase, ({ db }) => make(db)))
+/** The auth state on the `SqlDatabase`; fenced when a `SessionOwnership` is in the context (cluster mode). */
+export const AuthStateStoreSql: Layer.Layer<AuthStateStore, never, SqlDatabase> = Layer.effect(
+  AuthStateStore,
+  Effect.gen(function* () {
+    const { db } = yield* SqlDatabase
+    return make(db, yield* Effect.serviceOption(SessionOwnership))
+  })
+)

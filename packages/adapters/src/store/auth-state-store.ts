@@ -33,10 +33,17 @@ export type SignalKeyChanges = {
 
 /**
  * The session's head is gone (deleted, or never created): its auth state is
- * erased for good, so the write was refused and nothing was stored.
+ * erased for good, so the write was refused and nothing was stored. Or the
+ * writer's ownership fence is stale.
  */
 export class AuthStateWriteRefused extends Schema.TaggedError<AuthStateWriteRefused>()("AuthStateWriteRefused", {
-  sessionId: Schema.String
+  sessionId: Schema.String,
+  /**
+   * `ownership_lost`: the write carried a fence that is no longer the
+   * session's (cluster mode: another process owns it now). Either way the
+   * socket writing it has no business with the session any more.
+   */
+  reason: Schema.optionalWith(Schema.Literal("session_gone", "ownership_lost"), { exact: true })
 }) {}
 
 /**

@@ -2,6 +2,7 @@ import {
   type AppendRequest,
   type AppendResult,
   EventStore,
+  OwnershipLost,
   type SessionPageRequest,
   type StoreUnavailable,
   VersionConflict
@@ -32,6 +33,8 @@ const readModel = {
   inStatus: `${selectSessions} where "status" = $1 order by "created_at", "session_id"`
 } as const
 
+const currentFence = `select epoch from session_owners where session_id = $1`
+
 const eventColumns = sql`global_position::text as position, stream_id, stream_version, org_id, type, data, occurred_at`
 
 /** Parameters of one statement, numbered as they are added (`$1`, `$2`…). */
@@ -60,6 +63,10 @@ const appendStatement = (request: AppendRequest): CompiledQuery<{ position: stri
   const { values, add } = parameterList()
   const id = add(request.streamId)
   const record = request.record
+  // A fenced append moves an existing head only while its fence is the session's current one (a new stream has no owner yet).
+  const fenced = request.fence === undefined
+    ? ""
+    : ` and exists (select 1 from session_owners o where o.session_id = ${id} and o.epoch = ${add(request.fence)}::integer)`
 
   let head: string
   if (record === null) {
@@ -68,7 +75,7 @@ const appendStatement = (request: AppendRequest): CompiledQuery<{ position: stri
     // all only if the head was at the expected version.
     head = `
       with head as (
-        delete from sessions where session_id = ${id} and version = ${add(request.expectedVersion)}
+        delete from sessions where session_id = ${id} and version = ${add(request.expectedVersion)}${fenced}
         returning session_id
       ), erased_pairing as (
         update events set data = data - 'phone'
@@ -98,7 +105,7 @@ const appendStatement = (request: AppendRequest): CompiledQuery<{ position: stri
           name = ${add(record.name)}, status = ${add(record.status)}, phone_number = ${add(identity.phone_number)},
           wa_jid = ${add(identity.wa_jid)}, wa_lid = ${add(identity.wa_lid)}, push_name = ${add(identity.push_name)},
           updated_at = ${add(record.updatedAt)}::timestamptz, version = ${add(nextVersion)}::integer
-        where session_id = ${id} and version = ${add(request.expectedVersion)}
+        where session_id = ${id} and version = ${add(request.expectedVersion)}${fenced}
         returning session_id
       )`
   }
@@ -132,7 +139,13 @@ const make = (db: Kysely<Database>): Context.Tag.Service<EventStore> => {
   const conflict = (request: AppendRequest) =>
     new VersionConflict({ streamId: request.streamId, expectedVersion: request.expectedVersion })
 
-  const append = (request: AppendRequest): Effect.Effect<AppendResult, VersionConflict | StoreUnavailable> =>
+  const fenceHolds = (sessionId: string, fence: number) =>
+    Effect.map(
+      query(() => db.executeQuery<{ readonly epoch: number }>(CompiledQuery.raw(currentFence, [sessionId])), failure),
+      (result) => result.rows.some((row) => row.epoch === fence)
+    )
+
+  const append = (request: AppendRequest): Effect.Effect<AppendResult, VersionConflict | StoreUnavailable | OwnershipLost> =>
     Effect.gen(function* () {
       if (request.events.length === 0) return yield* Effect.dieMessage("an append needs at least one event")
       const result = yield* attempt(() => db.executeQuery(appendStatement(request))).pipe(
@@ -143,7 +156,16 @@ const make = (db: Kysely<Database>): Context.Tag.Service<EventStore> => {
             ? Effect.fail(conflict(request))
             : failUnavailable(failure, cause))
       )
-      if (result.rows.length === 0) return yield* Effect.fail(conflict(request))
+      if (result.rows.length === 0) {
+        // Nothing was written: either the version moved, or (fenced) another process owns the session now.
+        if (request.fence !== undefined && !(yield* fenceHolds(request.streamId, request.fence))) {
+          yield* Effect.logWarning("an append was refused by the ownership fence: another process owns the session").pipe(
+            Effect.annotateLogs({ sessionId: request.streamId, fence: request.fence })
+          )
+          return yield* Effect.fail(new OwnershipLost({ sessionId: request.streamId, fence: request.fence }))
+        }
+        return yield* Effect.fail(conflict(request))
+      }
       const lastPosition = result.rows.reduce((max, row) => {
         const position = BigInt(row.position)
         return position > max ? position : max

@@ -154,6 +154,22 @@ const migrations: Record<string, Migration> = {
         .addColumn("created_at", "timestamptz", (c) => c.notNull())
         .execute()
     }
+  },
+  "0004_session_owners": {
+    up: async (db) => {
+      // The ownership epoch of each session a cluster runner has taken (the
+      // fence): every fenced append and auth-state write checks it in its own
+      // statement. Gone with the session's head.
+      await db.schema
+        .createTable("session_owners")
+        .addColumn("session_id", sql`text collate "C"`, (c) => c.primaryKey().references("sessions.session_id").onDelete("cascade"))
+        .addColumn("epoch", "integer", (c) => c.notNull())
+        .addColumn("runner", "text", (c) => c.notNull())
+        .addColumn("acquired_at", "timestamptz", (c) => c.notNull())
+        .execute()
+      // A runner reads a session owned elsewhere as connected from its latest connection change.
+      await sql`create index connection_events_session_idx on connection_events (session_id, position desc)`.execute(db)
+    }
   }
 }
 

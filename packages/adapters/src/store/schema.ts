@@ -31,6 +31,13 @@ export interface SessionsTable {
   readonly version: number
 }
 
+export interface SessionOwnersTable {
+  readonly session_id: string
+  readonly epoch: number
+  readonly runner: string
+  readonly acquired_at: Date
+}
+
 export interface WaAuthTable {
   readonly session_id: string
   readonly category: string
@@ -111,6 +118,7 @@ export interface Database {
   readonly events: EventsTable
   readonly sessions: SessionsTable
   readonly wa_auth: WaAuthTable
+  readonly session_owners: SessionOwnersTable
   readonly api_keys: ApiKeysTable
   readonly connection_events: ConnectionEventsTable
   readonly webhooks: WebhooksTable

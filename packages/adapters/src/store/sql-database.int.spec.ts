@@ -24,7 +24,7 @@ describe("SqlDatabase on PostgreSQL", () => {
       expect(applied.rows.map((r) => r.name)).toEqual([...migrationNames])
       const tables = yield* withClient((c) =>
         c.query<{ table_name: string }>("select table_name from information_schema.tables where table_schema = $1 order by table_name", [schema]))
-      expect(tables.rows.map((r) => r.table_name)).toEqual(["api_keys", "connection_events", "events", "kysely_migration", "kysely_migration_lock", "sessions", "wa_auth", "webhook_deliveries", "webhook_replays", "webhooks"])
+      expect(tables.rows.map((r) => r.table_name)).toEqual(["api_keys", "connection_events", "events", "kysely_migration", "kysely_migration_lock", "session_owners", "sessions", "wa_auth", "webhook_deliveries", "webhook_replays", "webhooks"])
     }))
 
   it.scopedLive("takes what the URL leaves out from the PG* variables", () =>
@@ -164,6 +164,6 @@ describe("SqlDatabase on PostgreSQL without a schema", () => {
       )
       const tables = yield* Effect.promise(() =>
         sql<{ table_name: string }>`select table_name from information_schema.tables where table_schema = 'public' order by table_name`.execute(db))
-      expect(tables.rows.map((r) => r.table_name)).toEqual(["api_keys", "connection_events", "events", "kysely_migration", "kysely_migration_lock", "sessions", "wa_auth", "webhook_deliveries", "webhook_replays", "webhooks"])
+      expect(tables.rows.map((r) => r.table_name)).toEqual(["api_keys", "connection_events", "events", "kysely_migration", "kysely_migration_lock", "session_owners", "sessions", "wa_auth", "webhook_deliveries", "webhook_replays", "webhooks"])
     }))
 })

@@ -8,6 +8,7 @@ import {
   StoreUnavailable,
   VersionConflict
 } from "../ports/event-store.js"
+import { type OwnershipLost, SessionOwnership } from "../ports/session-ownership.js"
 import { CreateSession, type SessionCommandOf, type SessionCommandTag } from "../session/commands.js"
 import { sessionDecider } from "../session/decider.js"
 import { type SessionCommandErrors, SessionNotFound } from "../session/errors.js"
@@ -23,7 +24,7 @@ export class ConcurrencyConflict extends Schema.TaggedError<ConcurrencyConflict>
 }) {}
 
 /** What running a command can fail with: its own refusals, or the write not going through. */
-export type CommandError<K extends SessionCommandTag> = SessionCommandErrors[K] | ConcurrencyConflict | StoreUnavailable
+export type CommandError<K extends SessionCommandTag> = SessionCommandErrors[K] | ConcurrencyConflict | StoreUnavailable | OwnershipLost
 
 /** A command of the caller's choosing, by its tag (so its errors are known). */
 export type CommandInput<K extends SessionCommandTag> = SessionCommandOf<K> & { readonly _tag: K }
@@ -53,7 +54,7 @@ export interface ListSessionsRequest {
 const CONFLICT_RETRIES = 5
 
 export class SessionService extends Context.Tag("wa-gateway/SessionService")<SessionService, {
-  readonly create: (orgId: OrgId, name: string) => Effect.Effect<SessionRecord, ConcurrencyConflict | StoreUnavailable>
+  readonly create: (orgId: OrgId, name: string) => Effect.Effect<SessionRecord, ConcurrencyConflict | StoreUnavailable | OwnershipLost>
   /** Decides the command on its session (of this org) and appends what it emits. */
   readonly execute: <K extends SessionCommandTag>(orgId: OrgId, command: CommandInput<K>) => Effect.Effect<CommandOutcome, CommandError<K>>
   readonly get: (orgId: OrgId, sessionId: SessionId) => Effect.Effect<SessionRecord, SessionNotFound | StoreUnavailable>
@@ -69,6 +70,10 @@ const make = Effect.gen(function* () {
   const store = yield* EventStore
   const lock = yield* makeKeyedLock
   const nextSessionId = yield* makeMonotonicSessionIds
+  // Only a cluster runner owns sessions; a single process writes unfenced.
+  const ownership = yield* Effect.serviceOption(SessionOwnership)
+  const fenceOf = (sessionId: SessionId) =>
+    Option.match(ownership, { onNone: () => Effect.succeed(Option.none<number>()), onSome: (o) => o.fenceOf(sessionId) })
 
   const now = Effect.map(Clock.currentTimeMillis, (millis) => new Date(millis))
 
@@ -99,7 +104,9 @@ const make = Effect.gen(function* () {
       const nextVersion = version + decided.length
       const record = toRecord(after, nextVersion, { createdAt, updatedAt: occurredAt })
       const metadata = yield* CommandMetadata
+      const fence = yield* fenceOf(sessionId)
       const result = yield* store.append({
+        ...(Option.isSome(fence) ? { fence: fence.value } : {}),
         streamId: sessionId,
         orgId: after.orgId,
         expectedVersion: version,

@@ -3,6 +3,7 @@ import type { OrgId, SessionId } from "../ids.js"
 import type { SessionEvent } from "../session/events.js"
 import type { WaIdentity } from "../session/identity.js"
 import type { VisibleSessionStatus } from "../session/state.js"
+import type { OwnershipFence, OwnershipLost } from "./session-ownership.js"
 
 /** One event as stored: the envelope around a domain event. */
 export interface StoredEvent {
@@ -56,6 +57,13 @@ export interface AppendRequest {
    * stream (`SessionDeleted`): then the store erases the session (DESIGN §3).
    */
   readonly record: SessionRecord | null
+  /**
+   * The writer's ownership epoch (cluster mode): the append goes through only
+   * while it is the session's current one (checked in the append's own
+   * statement), else `OwnershipLost`. Absent: unfenced. The single-process
+   * stores (memory, PGlite) ignore it.
+   */
+  readonly fence?: OwnershipFence
 }
 
 export interface AppendResult {
@@ -89,7 +97,7 @@ export class StoreUnavailable extends Schema.TaggedError<StoreUnavailable>()("St
 
 export class EventStore extends Context.Tag("wa-gateway/EventStore")<EventStore, {
   /** Atomically: check the expected version, insert the events, write the read model. */
-  readonly append: (request: AppendRequest) => Effect.Effect<AppendResult, VersionConflict | StoreUnavailable>
+  readonly append: (request: AppendRequest) => Effect.Effect<AppendResult, VersionConflict | StoreUnavailable | OwnershipLost>
   readonly readStream: (streamId: SessionId) => Effect.Effect<ReadonlyArray<StoredEvent>, StoreUnavailable>
   /**
    * Events after `position` in log order, never skipping one that commits

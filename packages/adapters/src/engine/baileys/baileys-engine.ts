@@ -14,6 +14,7 @@ import { encodeCreds, readCreds } from "./auth-state.js"
 import { type AuthenticationCreds, initAuthCreds } from "./baileys.js"
 import { isPaired } from "./creds.js"
 import { idleView, type RuntimeStart, runSession, type SessionRuntime } from "./session-runtime.js"
+import { SocketAdmission } from "../socket-admission.js"
 import { SocketFactory, type WaSocket } from "./socket-factory.js"
 
 export interface BaileysEngineOptions {
@@ -51,7 +52,13 @@ const make = (options: BaileysEngineOptions) =>
     const handles = new Map<SessionId, SessionRuntime>()
     // Operations on one session one at a time: a new runtime starts only after the old one has ended.
     const lock = yield* makeKeyedLock
-    const env = { sockets, store, emit: (event: EngineEvent) => Queue.offer(events, event) }
+    const admission = yield* Effect.serviceOption(SocketAdmission)
+    const env = {
+      sockets,
+      store,
+      emit: (event: EngineEvent) => Queue.offer(events, event),
+      admit: (sessionId: SessionId) => Option.match(admission, { onNone: () => Effect.succeed(true), onSome: (a) => a.admit(sessionId) })
+    }
 
     /** The session's stored creds, decoded (`Left` when unusable). */
     const storedCreds = (sessionId: SessionId) =>

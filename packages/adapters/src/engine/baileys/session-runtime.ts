@@ -6,7 +6,8 @@ import {
   type PairingChallenge,
   type PairingFailureReason,
   type PairingRequest,
-  type SessionId
+  type SessionId,
+  type StoreUnavailable
 } from "@wa-gateway/domain"
 import type { AuthStateStore, JsonText } from "../../store/auth-state-store.js"
 import { encodeCreds, signalKeyStore } from "./auth-state.js"
@@ -71,6 +72,8 @@ export interface RuntimeEnvironment {
   readonly store: Context.Tag.Service<AuthStateStore>
   /** Reports an engine event (in order, for this session). */
   readonly emit: (event: EngineEvent) => Effect.Effect<void>
+  /** Whether this process may open a socket for the session now (socket-admission.ts). */
+  readonly admit: (sessionId: SessionId) => Effect.Effect<boolean, StoreUnavailable>
 }
 
 /** What a socket's listeners hand to the runtime, in the order they happened. */
@@ -86,6 +89,8 @@ type SocketOutcome =
   | { readonly _tag: "Gone" }
   /** WhatsApp did not issue the pairing code; the caller has heard why. */
   | { readonly _tag: "NoPairingCode" }
+  /** Another process owns the session now: no socket was opened. */
+  | { readonly _tag: "NotAdmitted" }
 
 /** A creds write that failed for want of the store is tried again for a while: the pairing it records must not be lost. */
 const credsRetry = Schedule.exponential("200 millis").pipe(Schedule.intersect(Schedule.recurs(6)))
@@ -195,6 +200,13 @@ export const runSession = (
 
     /** One socket, from its creation until it closes; its scope ends it. */
     const connectOnce: Effect.Effect<SocketOutcome, never, Scope.Scope> = Effect.gen(function* () {
+      const admitted = yield* Effect.either(env.admit(sessionId))
+      if (Either.isLeft(admitted)) {
+        // Ownership cannot be checked now: as a failed connection, tried again after the backoff.
+        yield* Effect.logWarning("could not check this process's ownership of the session before opening a socket", admitted.left)
+        return { _tag: "Closed", reason: CloseReason.Unknown({ code: null }), error: undefined, wasOpen: false, openFor: Duration.zero } as const
+      }
+      if (!admitted.right) return { _tag: "NotAdmitted" } as const
       const signals = yield* Queue.unbounded<Signal>()
       const logger = yield* makeBaileysLogger(sessionId)
       const keys = signalKeyStore(sessionId, env.store, yield* Effect.runtime<never>(), () => void Queue.unsafeOffer(signals, { _tag: "Refused" }))
@@ -298,6 +310,9 @@ export const runSession = (
         return yield* Effect.logInfo("the session was deleted while its socket ran; the socket is closed")
       }
       if (outcome._tag === "NoPairingCode") return
+      if (outcome._tag === "NotAdmitted") {
+        return yield* Effect.logWarning("another process owns the session now; this one opens no socket for it")
+      }
       const { reason } = outcome
       const { code, message } = closeCodeOf(outcome.error)
       yield* Effect.logInfo(`socket closed: ${reason._tag} (${code ?? "no code"})`)

@@ -1,0 +1,89 @@
+import { Entity } from "@effect/cluster"
+import {
+  CommandMetadata,
+  EventStore,
+  FailPairing,
+  SessionEngine,
+  SessionId,
+  SessionService
+} from "@wa-gateway/domain"
+import { Effect, Option, Schedule, Schema } from "effect"
+import { makeSessionCommands } from "../gateway/session-commands.js"
+import { SessionFences } from "./session-fences.js"
+import { WaSession } from "./wa-session-entity.js"
+
+/** The store is needed to start at all: tried again, capped, for as long as the entity is wanted. */
+const untilStored = Schedule.exponential("100 millis").pipe(Schedule.either(Schedule.spaced("2 seconds")), Schedule.jittered)
+
+/**
+ * A session's entity on the runner that owns its shard. Starting it takes
+ * the session's fence and (in the background) expires a pairing left by a
+ * former owner or reconnects a paired session; a pairing or paired session
+ * keeps its entity alive. Its scope closing (the shard moved, the runner
+ * stops, the shard lock was lost) closes the socket before the fence is let
+ * go, and so before this runner could write anything more for it.
+ */
+export const WaSessionLive = WaSession.toLayer(
+  Effect.gen(function* () {
+    const address = yield* Entity.CurrentAddress
+    const sessionId = yield* Schema.decodeUnknown(SessionId)(address.entityId).pipe(Effect.orDie)
+    const fences = yield* SessionFences
+    const engine = yield* SessionEngine
+    const store = yield* EventStore
+    const sessions = yield* SessionService
+    const commands = yield* makeSessionCommands
+    // Entity.keepAlive needs the entity's own context (its latch, address, sharding).
+    const context = yield* Effect.context<Entity.CurrentAddress>()
+    const keepAlive = (on: boolean) => Effect.provide(Entity.keepAlive(on), context)
+
+    const fence = yield* fences.hold(sessionId).pipe(
+      Effect.tapError((e) => Effect.logWarning("could not take the session's fence yet; retrying", e)),
+      Effect.retry(untilStored),
+      Effect.orDie
+    )
+    // Released before the fence is forgotten (finalizers run in reverse): the socket closes first.
+    yield* Effect.addFinalizer(() => engine.stop(sessionId))
+
+    // Decided before any message is handled, so a command that starts a pairing now never races it.
+    const activate = Effect.gen(function* () {
+      const record = yield* store.getSession(sessionId)
+      if (Option.isNone(record)) return "idle" as const
+      const { orgId, status } = record.value
+      if (status === "pairing") {
+        // A pairing of a former owner: its challenge died with that owner's socket.
+        const { state } = yield* sessions.load(orgId, sessionId)
+        if (state.status === "pairing") {
+          const { attemptId } = state.pairing
+          yield* Effect.provideService(
+            sessions.execute(orgId, attemptId === null ? new FailPairing({ sessionId, reason: "expired" }) : new FailPairing({ sessionId, attemptId, reason: "expired" })),
+            CommandMetadata,
+            { actor: "engine" }
+          ).pipe(Effect.catchTags({ NotPairing: () => Effect.void, StalePairingAttempt: () => Effect.void }))
+        }
+        return "idle" as const
+      }
+      return status === "paired" ? "resume" as const : "idle" as const
+    }).pipe(
+      Effect.tapError((e) => Effect.logWarning("could not start the session on this runner yet; retrying", e)),
+      Effect.retry(untilStored),
+      Effect.catchAll((e) => Effect.as(Effect.logError("the session was not started on this runner", e), "idle" as const)),
+      Effect.annotateLogs({ sessionId, fence: Option.getOrElse(fence, () => 0) })
+    )
+    // A paired session stays alive and reconnects, in the background (keepAlive messages the entity itself).
+    if ((yield* activate) === "resume") {
+      yield* Effect.forkScoped(Effect.zipRight(
+        keepAlive(true),
+        engine.resume(sessionId).pipe(Effect.catchAll((e) => Effect.logWarning("could not resume the session", e)), Effect.annotateLogs({ sessionId }))
+      ))
+    }
+
+    return WaSession.of({
+      Ensure: () => Effect.void,
+      Qr: ({ payload }) => Effect.tap(commands.qr(payload.orgId, sessionId), () => keepAlive(true)),
+      RequestPairingCode: ({ payload }) =>
+        Effect.tap(commands.requestPairingCode(payload.orgId, sessionId, payload.phone), () => keepAlive(true)),
+      Logout: ({ payload }) => Effect.tap(commands.logout(payload.orgId, sessionId), () => keepAlive(false)),
+      Delete: ({ payload }) => Effect.tap(commands.delete(payload.orgId, sessionId), () => keepAlive(false))
+    })
+  })
+)
