@@ -89,6 +89,21 @@ export const holdRequestsUntilServed = (server: Server, onDetached?: () => void)
   server.on("request", hold)
 }
 
+/**
+ * No route speaks WebSocket or h2c. While anything listens for `upgrade`,
+ * Node hands a request with `Connection: upgrade` over raw, and the
+ * platform's upgrade path waits for ever on a client that resets such a
+ * socket, which then holds every shutdown until its deadline. With no
+ * listener Node serves it as the plain request it also is (RFC 9110 §7.8:
+ * a server may ignore Upgrade), with every guard of the other requests.
+ */
+const serveUpgradesAsRequests = (server: Server): void => {
+  server.on("newListener", (event: string | symbol, listener: (...args: ReadonlyArray<unknown>) => void) => {
+    // `newListener` fires before the listener is added: take it off once it is.
+    if (event === "upgrade") process.nextTick(() => server.off("upgrade", listener))
+  })
+}
+
 const createEnvelopedServer = (): Server => {
   const server = createServer({ requireHostHeader: false })
   // The last response of each connection: while it is half written, a second
@@ -111,11 +126,10 @@ const createEnvelopedServer = (): Server => {
     })
     response.end(unsupportedExpectation)
   })
-  // Node stops watching the socket of a CONNECT or an upgrade (any request
-  // with `Connection: upgrade`, which the platform then answers itself): a
-  // client's reset there would be an uncaught error that ends the process.
+  // Node stops watching the socket of a CONNECT: a client's reset there would
+  // be an uncaught error that ends the process.
   const closeOnError = (socket: Duplex) => socket.on("error", () => socket.destroy())
-  server.on("upgrade", (_request: IncomingMessage, socket: Duplex) => closeOnError(socket))
+  serveUpgradesAsRequests(server)
   server.on("connect", (_request: IncomingMessage, socket: Duplex) => {
     closeOnError(socket)
     socket.end(connectRefused)
