@@ -11,6 +11,7 @@ import {
   VersionConflict
 } from "../ports/event-store.js"
 import { CompletePairing, CreateSession, DeleteSession, Logout, StartCodePairing, StartQrPairing } from "../session/commands.js"
+import { SessionOwnership } from "../ports/session-ownership.js"
 import { LoggedOut } from "../session/events.js"
 import { WaIdentity } from "../session/identity.js"
 import { CommandMetadata } from "./command-metadata.js"
@@ -266,6 +267,31 @@ describe("SessionService", () => {
         expect(error).toMatchObject({ _tag: "StoreUnavailable", message: "down" })
         expect(store.appends).toHaveLength(2)
       })))
+
+  it.effect("hands the store the fence of the session's owner with every append, and none in a single process", () =>
+    Effect.gen(function* () {
+      const { script, layer } = makeStore()
+      const fences = new Map<string, number>()
+      // A cluster runner's ownership: each session under its own epoch, asked for at every append.
+      const owned = Layer.provide(layer, Layer.succeed(SessionOwnership, {
+        fenceOf: (sessionId) => Effect.sync(() => Option.fromNullable(fences.get(sessionId)))
+      }))
+      yield* Effect.gen(function* () {
+        const service = yield* SessionService
+        const unowned = yield* service.create(acme, "not owned")
+        const { sessionId } = yield* service.create(acme, "owned")
+        fences.set(sessionId, 7)
+        yield* service.execute(acme, new StartQrPairing({ sessionId, attemptId }))
+        fences.set(sessionId, 8)
+        yield* service.execute(acme, new DeleteSession({ sessionId }))
+        expect(script.appends.map((a) => [a.streamId === unowned.sessionId ? "unowned" : "owned", a.fence])).toEqual([
+          ["unowned", undefined], ["owned", undefined], ["owned", 7], ["owned", 8]
+        ])
+      }).pipe(Effect.provide(owned))
+      // The same service without an ownership writes unfenced.
+      yield* withService((service, store) =>
+        Effect.map(service.create(acme, "single process"), () => expect(store.appends.map((a) => a.fence)).toEqual([undefined])))
+    }))
 
   it.effect("runs the commands of one session one at a time", () =>
     withService((service, store) =>
