@@ -6,6 +6,7 @@ import { EventFeed } from "../webhooks/event-feed.js"
 import type { Wakeups } from "../webhooks/wakeups.js"
 import { makeWebhookOperations } from "../webhooks/webhook-operations.js"
 import { Gateway } from "./gateway.js"
+import { LocalSessionPlacement } from "./session-commands.js"
 import { SessionPlacement } from "./session-placement.js"
 import { type PairedSessionView, toSessionView } from "./session-view.js"
 
@@ -67,4 +68,4 @@ export const GatewayLive: Layer.Layer<
   Gateway,
   never,
   SessionService | SessionEngine | SessionSupervisor | EventStore | WebhookStore | Wakeups | EventFeed
-> = Layer.provide(GatewayOn, SessionPlacement.local)
+> = Layer.provide(GatewayOn, LocalSessionPlacement)

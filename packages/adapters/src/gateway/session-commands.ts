@@ -1,4 +1,4 @@
-import { type Context, Duration, Effect, Option } from "effect"
+import { type Context, Duration, Effect, Layer, Option } from "effect"
 import {
   AlreadyPaired,
   DeleteSession,
@@ -20,7 +20,7 @@ import {
 } from "@wa-gateway/domain"
 import { SessionSupervisor } from "../engine/session-supervisor.js"
 import type { QrChallenge } from "./gateway.js"
-import type { SessionPlacement } from "./session-placement.js"
+import { SessionPlacement } from "./session-placement.js"
 
 /** How long a delete tries to unlink a paired session's device before it erases the session anyway. */
 export const DELETE_UNLINK_TIMEOUT = Duration.seconds(10)
@@ -114,3 +114,7 @@ export const makeSessionCommands = Effect.gen(function* () {
 
   return { qr, requestPairingCode, logout, delete: remove } satisfies Context.Tag.Service<SessionPlacement>
 })
+
+/** The placement of a single process: every command runs here. */
+export const LocalSessionPlacement: Layer.Layer<SessionPlacement, never, SessionService | SessionEngine | SessionSupervisor> =
+  Layer.effect(SessionPlacement, makeSessionCommands)

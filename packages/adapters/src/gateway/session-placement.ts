@@ -1,4 +1,4 @@
-import { Context, type Effect, Layer } from "effect"
+import { Context, type Effect } from "effect"
 import type {
   AlreadyPaired,
   ConcurrencyConflict,
@@ -12,7 +12,6 @@ import type {
   StoreUnavailable
 } from "@wa-gateway/domain"
 import type { PairingCode, QrChallenge } from "./gateway.js"
-import { makeSessionCommands } from "./session-commands.js"
 
 type WriteError = ConcurrencyConflict | StoreUnavailable | OwnershipLost
 
@@ -30,7 +29,4 @@ export class SessionPlacement extends Context.Tag("wa-gateway/SessionPlacement")
   ) => Effect.Effect<PairingCode, SessionNotFound | AlreadyPaired | InvalidPhone | WriteError | EngineError>
   readonly logout: (orgId: OrgId, sessionId: SessionId) => Effect.Effect<void, SessionNotFound | NotPaired | WriteError | EngineError>
   readonly delete: (orgId: OrgId, sessionId: SessionId) => Effect.Effect<void, SessionNotFound | WriteError>
-}>() {
-  /** Every command runs in this process. */
-  static readonly local = Layer.effect(this, makeSessionCommands)
-}
+}>() {}
