@@ -7,9 +7,10 @@ import type { Socket } from "node:net"
  * connection and sent half a request head (or nothing) holds a shutdown up
  * until the deadline. Once `close()` is called, connections without a request
  * in progress are closed at once, and the others as soon as their last
- * response is sent; requests in flight are still answered.
+ * response is sent; requests in flight are still answered. Returns the
+ * server's open connections, which the rest of the shutdown uses too.
  */
-export const closeQuietConnectionsOnClose = (server: Server): void => {
+export const closeQuietConnectionsOnClose = (server: Server): ReadonlySet<Socket> => {
   const connections = new Set<Socket>()
   const inFlight = new Map<Socket, number>()
   let closing = false
@@ -38,4 +39,5 @@ export const closeQuietConnectionsOnClose = (server: Server): void => {
     for (const socket of connections) if (!inFlight.has(socket)) socket.destroy()
     return close(callback)
   }
+  return connections
 }

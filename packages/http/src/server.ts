@@ -134,12 +134,7 @@ const createEnvelopedServer = (): Server => {
     closeOnError(socket)
     socket.end(connectRefused)
   })
-  closeQuietConnectionsOnClose(server)
-  const connections = new Set<Duplex>()
-  server.on("connection", (socket: Duplex) => {
-    connections.add(socket)
-    socket.once("close", () => connections.delete(socket))
-  })
+  const connections = closeQuietConnectionsOnClose(server)
   holdRequestsUntilServed(server, () => server.on("request", drainConnections(connections, (socket) => lastResponse.get(socket))))
   return server
 }
