@@ -2,31 +2,10 @@ import { afterEach, describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Schema } from "effect"
 import { Gateway, GatewayMetrics, simulatorGatewayLayer, WebhookUrl } from "@wa-gateway/adapters"
 import { OrgId } from "@wa-gateway/domain"
+import { parsePrometheusText as parse, type PrometheusSample, sampleValue as valueOf } from "./prometheus-text.js"
 import { type WebhookReceiver, webhookReceiver } from "./webhook-receiver.js"
 
 const acme = OrgId.make("acme")
-
-/** One sample of the Prometheus text format: `name{label="value",…} number` (our labels need no escapes). */
-interface Sample {
-  readonly name: string
-  readonly labels: Readonly<Record<string, string>>
-  readonly value: number
-}
-
-const parse = (text: string): ReadonlyArray<Sample> =>
-  text.split("\n").filter((line) => line !== "" && !line.startsWith("#")).map((line) => {
-    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line)
-    if (match === null) throw new Error(`not a sample line: ${line}`)
-    const labels = Object.fromEntries(
-      [...(match[2] ?? "").matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="([^"]*)"/g)].map((m) => [m[1] ?? "", m[2] ?? ""])
-    )
-    return { name: match[1] ?? "", labels, value: Number(match[3]) }
-  })
-
-const valueOf = (samples: ReadonlyArray<Sample>, name: string, labels: Record<string, string> = {}): number =>
-  samples
-    .filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
-    .reduce((sum, s) => sum + s.value, 0)
 
 /** What `GET /metrics` serves: the gateway registry's text. */
 const scrape = Effect.flatMap(GatewayMetrics, ({ registry }) => Effect.promise(() => registry.metrics())).pipe(Effect.map(parse))
@@ -63,7 +42,7 @@ describe("webhook metrics", () => {
       yield* Effect.promise(() => accepting.waitFor((d) => d.length === 3))
       yield* Effect.promise(() => refusing.waitFor((d) => d.length === 6))
       yield* Effect.promise(() => gone.waitFor((d) => d.length === 1))
-      const counted = (samples: ReadonlyArray<Sample>) => valueOf(samples, "wa_webhook_deliveries_total")
+      const counted = (samples: ReadonlyArray<PrometheusSample>) => valueOf(samples, "wa_webhook_deliveries_total")
       let after = yield* scrape
       for (let i = 0; i < 100 && counted(after) < 10; i++) after = yield* Effect.zipRight(Effect.sleep("20 millis"), scrape)
       // Nothing more arrives after a moment: the counts are final.

@@ -1,33 +1,11 @@
 import { Effect, Exit, Layer, Logger, LogLevel, Option, Redacted, Scope } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { simulatorGatewayLayer } from "@wa-gateway/adapters"
+import { parsePrometheusText as parse, sampleValue as valueOf } from "@wa-gateway/testkit"
 import { ApiKeys } from "../auth/api-keys.js"
 import { authenticatorLayer } from "../auth/authenticator-live.js"
 import { serverLayer, serverPort, SimulatorApiLive } from "../server.js"
 import { call, startTestServer, type TestServer } from "../server.spec-helper.js"
-
-/** One sample of the Prometheus text format: `name{label="value",…} number`. */
-interface Sample {
-  readonly name: string
-  readonly labels: Readonly<Record<string, string>>
-  readonly value: number
-}
-
-/** A parser of the text exposition format, enough to read back what the gateway writes (no escapes in our labels). */
-const parse = (text: string): ReadonlyArray<Sample> =>
-  text.split("\n").filter((line) => line !== "" && !line.startsWith("#")).map((line) => {
-    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line)
-    if (match === null) throw new Error(`not a sample line: ${line}`)
-    const labels = Object.fromEntries(
-      [...(match[2] ?? "").matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="([^"]*)"/g)].map((m) => [m[1] ?? "", m[2] ?? ""])
-    )
-    return { name: match[1] ?? "", labels, value: Number(match[3]) }
-  })
-
-const valueOf = (samples: ReadonlyArray<Sample>, name: string, labels: Record<string, string> = {}): number =>
-  samples
-    .filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
-    .reduce((sum, s) => sum + s.value, 0)
 
 describe("GET /metrics after a lifecycle", () => {
   let server: TestServer
