@@ -40,7 +40,7 @@ describe("createGateway on PGlite", () => {
     } finally {
       await second.close()
     }
-  })
+  }, 60_000) // creating the PGlite database costs seconds, and more on a loaded machine
 
   it("refuses input the store cannot keep with validation_error, never unavailable", async () => {
     const gateway = await createGateway({ engine: "simulator", dataDir, seed: 9 })

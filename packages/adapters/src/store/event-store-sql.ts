@@ -11,7 +11,7 @@ import { type Context, Effect, Layer, Option } from "effect"
 import { CompiledQuery, type Kysely, sql } from "kysely"
 import { erasedIdentityJson } from "./erasure.js"
 import { decodeSessionRow, decodeSessionRows, decodeStoredEvent, encodeEvent, identityColumns } from "./event-codec.js"
-import { type Database, STREAM_VERSION_CONSTRAINT } from "./schema.js"
+import { type Database, POSITIONS_PER_TRANSACTION, STREAM_VERSION_CONSTRAINT } from "./schema.js"
 import { attempt, failUnavailable, isUniqueViolation, query, SqlDatabase } from "./sql-database.js"
 
 const sessionColumns = [
@@ -123,13 +123,13 @@ const appendStatement = (request: AppendRequest): CompiledQuery<{ position: stri
       from head
       returning global_position::text as position`
     : `
-      insert into events (stream_id, stream_version, org_id, type, data, metadata, occurred_at)
-      select head.session_id, e.stream_version, ${orgId}::text, e.type, e.data::jsonb, ${metadata}::text::jsonb,
-             ${occurredAt}::timestamptz
+      insert into events (global_position, stream_id, stream_version, org_id, type, data, metadata, occurred_at)
+      select log_position(e.ordinal), head.session_id, e.stream_version, ${orgId}::text, e.type, e.data::jsonb,
+             ${metadata}::text::jsonb, ${occurredAt}::timestamptz
       from head cross join (values ${
         encoded.map(({ type, data }, i) =>
-          `(${add(request.expectedVersion + i + 1)}::integer, ${add(type)}::text, ${add(JSON.stringify(data))}::text)`).join(", ")
-      }) as e (stream_version, type, data)
+          `(${i}, ${add(request.expectedVersion + i + 1)}::integer, ${add(type)}::text, ${add(JSON.stringify(data))}::text)`).join(", ")
+      }) as e (ordinal, stream_version, type, data)
       order by e.stream_version
       returning global_position::text as position`
   return CompiledQuery.raw(`${head}\n${insertEvents}`, values)
@@ -148,6 +148,9 @@ const make = (db: Kysely<Database>): Context.Tag.Service<EventStore> => {
   const append = (request: AppendRequest): Effect.Effect<AppendResult, VersionConflict | StoreUnavailable | OwnershipLost> =>
     Effect.gen(function* () {
       if (request.events.length === 0) return yield* Effect.dieMessage("an append needs at least one event")
+      if (request.events.length > POSITIONS_PER_TRANSACTION) {
+        return yield* Effect.dieMessage(`an append takes at most ${POSITIONS_PER_TRANSACTION} events`)
+      }
       const result = yield* attempt(() => db.executeQuery(appendStatement(request))).pipe(
         // Creating a stream that was deleted (head gone, events kept) trips the
         // unique (stream_id, stream_version) constraint: the stream exists.
@@ -178,8 +181,9 @@ const make = (db: Kysely<Database>): Context.Tag.Service<EventStore> => {
       Effect.flatMap((result) => Effect.forEach(result.rows, decodeStoredEvent))
     )
 
-  // Only rows of transactions older than every transaction still open: a row
-  // that commits later with a smaller position is then never skipped.
+  // Only rows of transactions older than every transaction still open; as
+  // positions ascend with the transaction id (migration 0005), a row that
+  // becomes readable later always has a higher position than any read before.
   const readAll = (after: bigint, limit: number) =>
     query(() =>
       sql`

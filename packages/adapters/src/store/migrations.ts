@@ -1,5 +1,5 @@
 import { type Kysely, type Migration, type MigrationResultSet, Migrator, sql } from "kysely"
-import { STREAM_VERSION_CONSTRAINT } from "./schema.js"
+import { POSITIONS_PER_TRANSACTION, STREAM_VERSION_CONSTRAINT } from "./schema.js"
 
 // Migrations live in code (not files on disk) so a bundled or embedded
 // gateway migrates the same way as the repository. Never edit a shipped one;
@@ -170,10 +170,41 @@ const migrations: Record<string, Migration> = {
       // A runner reads a session owned elsewhere as connected from its latest connection change.
       await sql`create index connection_events_session_idx on connection_events (session_id, position desc)`.execute(db)
     }
+  },
+  "0005_positions_in_commit_order": {
+    up: async (db) => {
+      // A position from an identity column is taken a moment after the
+      // transaction id, so two appends could take them in opposite orders:
+      // the older transaction, readable first by the xid8 rule, then held the
+      // higher position and a reader that moved past it skipped the lower one
+      // for ever. Derived from the transaction id, positions ascend in the
+      // order rows become readable: `xid × 1024 + ordinal` (an ordinal per row
+      // of one statement), above every position already given out.
+      const { rows } = await sql<{ floor: string }>`
+        select (greatest(coalesce((select max(global_position) from events), 0),
+                         coalesce((select max(position) from connection_events), 0))
+                + 1 - pg_current_xact_id()::text::bigint * ${POSITIONS_PER_TRANSACTION})::text as floor`.execute(db)
+      const floor = BigInt(rows[0]?.floor ?? "0")
+      const offset = floor > 0n ? floor : 0n
+      await sql.raw(`
+        create function log_position(ordinal integer) returns bigint language sql volatile as
+        $$ select pg_current_xact_id()::text::bigint * ${POSITIONS_PER_TRANSACTION} + ${offset} + ordinal $$`).execute(db)
+      await sql`alter table events alter column global_position drop identity`.execute(db)
+      await sql`alter table events alter column global_position set default log_position(0)`.execute(db)
+      await sql`alter table connection_events alter column position drop identity`.execute(db)
+      await sql`alter table connection_events alter column position set default log_position(0)`.execute(db)
+    }
   }
 }
 
 export const migrationNames: ReadonlyArray<string> = Object.keys(migrations)
+
+const migratorOf = <DB>(db: Kysely<DB>, schema: string | undefined) =>
+  new Migrator({
+    db,
+    provider: { getMigrations: () => Promise.resolve(migrations) },
+    ...(schema === undefined ? {} : { migrationTableSchema: schema })
+  })
 
 /**
  * Brings the schema up to date. `schema` names the PostgreSQL schema that
@@ -181,8 +212,8 @@ export const migrationNames: ReadonlyArray<string> = Object.keys(migrations)
  * must point at it.
  */
 export const migrateToLatest = <DB>(db: Kysely<DB>, schema: string | undefined): Promise<MigrationResultSet> =>
-  new Migrator({
-    db,
-    provider: { getMigrations: () => Promise.resolve(migrations) },
-    ...(schema === undefined ? {} : { migrationTableSchema: schema })
-  }).migrateToLatest()
+  migratorOf(db, schema).migrateToLatest()
+
+/** Brings the schema up to the named migration only: for tests of an upgrade from an older schema. */
+export const migrateTo = <DB>(db: Kysely<DB>, schema: string | undefined, name: string): Promise<MigrationResultSet> =>
+  migratorOf(db, schema).migrateTo(name)

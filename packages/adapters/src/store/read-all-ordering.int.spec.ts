@@ -1,7 +1,9 @@
 import { describe, expect, it } from "@effect/vitest"
-import { EventStore } from "@wa-gateway/domain"
+import { EventStore, type StoreUnavailable } from "@wa-gateway/domain"
 import { Effect, Layer } from "effect"
 import pg from "pg"
+import { ConnectionLog } from "./connection-log.js"
+import { ConnectionLogSql } from "./connection-log-sql.js"
 import { EventStoreSql } from "./event-store-sql.js"
 import { SqlDatabase } from "./sql-database.js"
 import { databaseUrl, freshSchema, randomSessionId } from "./test-database.spec-helper.js"
@@ -18,60 +20,86 @@ const openTransaction = (schema: string) =>
     (client) => Effect.promise(() => client.end())
   )
 
-const insertEvent = (client: pg.Client) =>
+const positionOf = (client: pg.Client, text: string, values: ReadonlyArray<unknown>) =>
   Effect.promise(async () => {
-    const sessionId = randomSessionId()
-    const { rows } = await client.query<{ position: string }>(
-      `insert into events (stream_id, stream_version, org_id, type, data, occurred_at)
-       values ($1, 1, 'acme', 'SessionCreated', $2::jsonb, now()) returning global_position::text as position`,
-      [sessionId, JSON.stringify({ sessionId, orgId: "acme", name: "race" })]
-    )
+    const { rows } = await client.query<{ position: string }>(text, [...values])
     return BigInt(rows[0]?.position ?? "0")
   })
 
+interface FollowedLog {
+  readonly name: string
+  readonly insert: (client: pg.Client) => Effect.Effect<bigint>
+  readonly reader: Effect.Effect<(after: bigint) => Effect.Effect<ReadonlyArray<bigint>, StoreUnavailable>, never, EventStore | ConnectionLog>
+}
+
+/** Each log, written the way its store writes a row (the position by the column's default) and followed the way its readers follow it. */
+const logs: ReadonlyArray<FollowedLog> = [
+  {
+    name: "the event log (readAll)",
+    insert: (client: pg.Client) => {
+      const sessionId = randomSessionId()
+      return positionOf(client,
+        `insert into events (stream_id, stream_version, org_id, type, data, occurred_at)
+         values ($1, 1, 'acme', 'SessionCreated', $2::jsonb, now()) returning global_position::text as position`,
+        [sessionId, JSON.stringify({ sessionId, orgId: "acme", name: "race" })])
+    },
+    reader: Effect.map(EventStore, (store) => (after: bigint) =>
+      Effect.map(store.readAll(after, 100), (batch) => batch.map((e) => e.position)))
+  },
+  {
+    name: "the connection log (readAfter)",
+    insert: (client: pg.Client) =>
+      positionOf(client,
+        `insert into connection_events (session_id, org_id, type, status, occurred_at)
+         values ($1, 'acme', 'session.connected', 'paired', now()) returning position::text as position`,
+        [randomSessionId()]),
+    reader: Effect.map(ConnectionLog, (log) => (after: bigint) =>
+      Effect.map(log.readAfter(after, 100), (batch) => batch.map((e) => e.position)))
+  }
+]
+
 /**
- * KNOWN GAP, for the event-store owners (marked `fails` until it is fixed):
- * `readAll` follows `global_position` and reads rows of transactions older
- * than the oldest open one (`transaction_id < pg_snapshot_xmin`). That does
- * not stop a transaction with an OLDER xid and a HIGHER position from
- * committing first: its row is readable while a younger transaction still
- * holds a lower position, the reader moves past it, and the lower one is
- * never read. (The append takes its xid in the head CTE, a moment before the
- * identity value; two appends can interleave there.) A fix orders and
- * resumes by `(transaction_id, global_position)`, not by position alone.
+ * The race of migration 0005: a write takes its transaction id and its
+ * position at two moments, so two writes can interleave there. With positions
+ * from an identity column the older transaction could hold the higher
+ * position and commit first; readable by the xid8 rule while the younger one
+ * was still open, it moved a follower past the lower position, which was then
+ * never read. Positions now derive from the transaction id, so they ascend in
+ * the order rows become readable.
  */
-describe("readAll on PostgreSQL", () => {
-  it.live.fails("never skips a row whose transaction commits after one with an older xid and a higher position", () =>
+describe.each(logs)("$name on PostgreSQL", (log) => {
+  it.live("never skips a row whose transaction took its id first but commits second", () =>
     Effect.scoped(Effect.gen(function* () {
       const schema = yield* freshSchema
-      const context = yield* Layer.build(Layer.provideMerge(EventStoreSql, SqlDatabase.postgres({ url: databaseUrl, schema, poolSize: 2 })))
-      const store = yield* Effect.provide(EventStore, context)
+      const stores = Layer.merge(EventStoreSql, ConnectionLogSql)
+      const context = yield* Layer.build(Layer.provideMerge(stores, SqlDatabase.postgres({ url: databaseUrl, schema, poolSize: 2 })))
+      const read = yield* Effect.provide(log.reader, context)
 
       const older = yield* openTransaction(schema)
       // The older transaction takes its xid first…
       yield* Effect.promise(() => older.query("select pg_current_xact_id()"))
       const younger = yield* openTransaction(schema)
-      // …the younger one then takes a lower position…
-      const low = yield* insertEvent(younger)
-      // …and the older one a higher position, and commits first.
-      const high = yield* insertEvent(older)
+      // …the younger one writes its row first…
+      const youngerRow = yield* log.insert(younger)
+      // …then the older one writes and commits first.
+      const olderRow = yield* log.insert(older)
       yield* Effect.promise(() => older.query("commit"))
-      expect(high).toBeGreaterThan(low)
 
-      // A follower reads what is readable: the higher row, once every transaction older than it has ended.
       const seen: Array<bigint> = []
       let cursor = 0n
       const follow = Effect.gen(function* () {
-        const batch = yield* store.readAll(cursor, 100)
-        for (const e of batch) seen.push(e.position)
-        cursor = batch.at(-1)?.position ?? cursor
+        const batch = yield* read(cursor)
+        seen.push(...batch)
+        cursor = batch.at(-1) ?? cursor
       })
-      for (let i = 0; i < 200 && !seen.includes(high); i++) yield* Effect.zipRight(follow, Effect.sleep("10 millis"))
-      // The race this is about: the higher row was readable while the lower one's transaction was still open.
-      expect(seen).toEqual([high])
+      for (let i = 0; i < 200 && !seen.includes(olderRow); i++) yield* Effect.zipRight(follow, Effect.sleep("10 millis"))
+      // The older row is readable while the younger transaction is still open…
+      expect(seen).toEqual([olderRow])
       yield* Effect.promise(() => younger.query("commit"))
-      for (let i = 0; i < 20; i++) yield* Effect.zipRight(follow, Effect.sleep("10 millis"))
+      for (let i = 0; i < 200 && !seen.includes(youngerRow); i++) yield* Effect.zipRight(follow, Effect.sleep("10 millis"))
 
-      expect([...seen].sort()).toEqual([low, high])
+      // …and the younger one is read after it, in ascending positions.
+      expect(seen).toEqual([olderRow, youngerRow])
+      expect(youngerRow).toBeGreaterThan(olderRow)
     })))
 })

@@ -5,8 +5,15 @@ import type { ColumnType, Generated, GeneratedAlways, JSONColumnType } from "kys
  * drivers hand back: `pg` returns int8 as a string and PGlite as a number, so
  * positions are always selected as text and parsed by the stores.
  */
+/**
+ * Log positions are `transaction id × this + ordinal` (migration 0005), so
+ * they ascend in the order rows become readable; one statement writes at
+ * most this many rows of one log.
+ */
+export const POSITIONS_PER_TRANSACTION = 1024
+
 export interface EventsTable {
-  readonly global_position: GeneratedAlways<string>
+  readonly global_position: Generated<string>
   readonly stream_id: string
   readonly stream_version: number
   readonly org_id: string
@@ -57,7 +64,7 @@ export interface ApiKeysTable {
 }
 
 export interface ConnectionEventsTable {
-  readonly position: GeneratedAlways<string>
+  readonly position: Generated<string>
   readonly session_id: string
   readonly org_id: string
   readonly type: string

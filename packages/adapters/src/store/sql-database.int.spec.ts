@@ -4,10 +4,11 @@ import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { EventStore } from "@wa-gateway/domain"
 import { Cause, Context, Effect, Exit, Fiber, Layer, Option } from "effect"
-import { sql } from "kysely"
-import { appendRequest, created, newOrg } from "./event-store.contract.spec-helper.js"
+import { Kysely, PostgresDialect, sql } from "kysely"
+import pg from "pg"
+import { appendRequest, created, newOrg, pairingStarted } from "./event-store.contract.spec-helper.js"
 import { EventStoreSql } from "./event-store-sql.js"
-import { migrationNames } from "./migrations.js"
+import { migrateTo, migrationNames } from "./migrations.js"
 import { query, SqlDatabase } from "./sql-database.js"
 import { databaseUrl, freshSchema, randomSessionId, randomSuffix, withClient } from "./test-database.spec-helper.js"
 
@@ -25,6 +26,39 @@ describe("SqlDatabase on PostgreSQL", () => {
       const tables = yield* withClient((c) =>
         c.query<{ table_name: string }>("select table_name from information_schema.tables where table_schema = $1 order by table_name", [schema]))
       expect(tables.rows.map((r) => r.table_name)).toEqual(["api_keys", "connection_events", "events", "kysely_migration", "kysely_migration_lock", "session_owners", "sessions", "wa_auth", "webhook_deliveries", "webhook_replays", "webhooks"])
+    }))
+
+  it.scopedLive("keeps log positions ascending across migration 0005 on a database that already has rows", () =>
+    Effect.gen(function* () {
+      const schema = yield* freshSchema
+      // A database at 0004 whose identity columns have already given out high positions.
+      const old = new Kysely<unknown>({
+        dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: databaseUrl, max: 1, options: `-c search_path=${schema}` }) })
+      })
+      yield* Effect.promise(async () => {
+        await sql`create schema ${sql.id(schema)}`.execute(old)
+        await migrateTo(old, schema, "0004_session_owners")
+        await sql`insert into events (global_position, stream_id, stream_version, org_id, type, data)
+                  overriding system value values (5000000000000, 'sess_old', 1, 'acme', 'SessionCreated', '{}')`.execute(old)
+        await sql`insert into connection_events (position, session_id, org_id, type, status, occurred_at)
+                  overriding system value values (7000000000000, 'sess_old', 'acme', 'session.connected', 'paired', now())`.execute(old)
+        await old.destroy()
+      })
+      const database = yield* databaseIn(schema)
+      const store = Context.get(yield* Layer.build(Layer.provide(EventStoreSql, Layer.succeed(SqlDatabase, database))), EventStore)
+      const id = randomSessionId()
+      const org = newOrg()
+      // Two events in one append: the statement's ordinals, above the old positions too.
+      const appended = yield* store.append(appendRequest(id, org, [], [created(id, org), pairingStarted]))
+      const connected = yield* Effect.promise(() => sql<{ position: string }>`
+        insert into connection_events (session_id, org_id, type, status, occurred_at)
+        values ('sess_new', 'acme', 'session.connected', 'paired', now()) returning position::text as position`.execute(database.db))
+      // Above both logs' old positions: a follower at the old head reads the new rows.
+      const positions = (yield* store.readStream(id)).map((e) => e.position)
+      expect(positions[0]).toBeGreaterThan(7000000000000n)
+      expect(positions).toEqual([positions[0], (positions[0] ?? 0n) + 1n])
+      expect(appended.lastPosition).toBe(positions[1])
+      expect(BigInt(connected.rows[0]?.position ?? "0")).toBeGreaterThan(appended.lastPosition)
     }))
 
   it.scopedLive("takes what the URL leaves out from the PG* variables", () =>
