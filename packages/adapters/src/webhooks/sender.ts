@@ -150,7 +150,7 @@ export const makeSender = (webhooks: Context.Tag.Service<WebhookStore>, post: Po
         yield* observe(delivery, outcome, yield* now)
         // 410: the subscription is being disabled; what was claimed for it and not yet sent goes back unsent.
         if (outcome._tag === "Failed" && outcome.disableWebhook) yield* handBack(delivery.webhookId)
-      }).pipe(Effect.annotateLogs({ webhookId: delivery.webhookId, deliveryId: delivery.deliveryId }))
+      })
 
     /** Hands back every delivery of the subscription that waits for a slot. */
     const handBack = (webhookId: WebhookId) =>

@@ -18,6 +18,22 @@ export const liveSecrets = (secrets: WebhookSecrets, now: Date): ReadonlyArray<s
     ? [secrets.current, secrets.previous.secret]
     : [secrets.current]
 
+/** Signers by secret: a `Webhook` decodes its secret when made, once per secret rather than once per attempt. */
+const signers = new Map<string, Webhook>()
+const SIGNERS_KEPT = 1_000
+
+const signerOf = (secret: string): Webhook => {
+  let signer = signers.get(secret)
+  if (signer === undefined) {
+    if (signers.size >= SIGNERS_KEPT) signers.clear()
+    signer = new Webhook(secret)
+    signers.set(secret, signer)
+  }
+  return signer
+}
+
 /** `webhook-signature`: one `v1,<base64>` per live secret, space-separated (Standard Webhooks). */
 export const signatureHeader = (secrets: ReadonlyArray<string>, messageId: string, timestamp: Date, body: string): string =>
-  secrets.map((secret) => new Webhook(secret).sign(messageId, timestamp, body)).join(" ")
+  secrets.length === 1 && secrets[0] !== undefined
+    ? signerOf(secrets[0]).sign(messageId, timestamp, body)
+    : secrets.map((secret) => signerOf(secret).sign(messageId, timestamp, body)).join(" ")
