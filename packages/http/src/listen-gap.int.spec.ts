@@ -26,3 +26,34 @@ it("holds a request that arrives before the handler is attached and hands it ove
   // Later requests go straight to the handler, held nowhere.
   expect(await (await fetch(`http://127.0.0.1:${port}/later`)).text()).toBe("handled /later")
 })
+
+it("puts a front in the platform's place: what it takes the platform never sees, and the platform's own off removes both", async () => {
+  const server = createServer()
+  servers.push(server)
+  const detached: Array<string> = []
+  holdRequestsUntilServed(server, {
+    onDetached: () => detached.push("detached"),
+    front: (request, response) => {
+      if (request.url !== "/front") return false
+      response.end("front")
+      return true
+    }
+  })
+  await new Promise<void>((listening) => server.listen(0, "127.0.0.1", listening))
+  const { port } = server.address() as AddressInfo
+  const platformSaw: Array<string> = []
+  const platform = (request: { url?: string | undefined }, response: { end: (text: string) => void }) => {
+    platformSaw.push(request.url ?? "")
+    response.end("platform")
+  }
+  server.on("request", platform)
+  // The swap happens on the next tick.
+  await new Promise((later) => setImmediate(later))
+  expect(await (await fetch(`http://127.0.0.1:${port}/front`)).text()).toBe("front")
+  expect(await (await fetch(`http://127.0.0.1:${port}/other`)).text()).toBe("platform")
+  expect(platformSaw).toEqual(["/other"])
+  expect(detached).toEqual([])
+  server.off("request", platform)
+  expect(server.listenerCount("request")).toBe(0)
+  expect(detached).toEqual(["detached"])
+})

@@ -15,6 +15,7 @@ import { EventsLive } from "./events/handlers.js"
 import { envelope } from "./middleware/envelope.js"
 import { requestLog } from "./middleware/request-log.js"
 import { closeQuietConnectionsOnClose } from "./quiet-connections.js"
+import { makeNodeReadPath, type NodeReadPathSlot, type NodeRequestTaker } from "./sessions/node-read-path.js"
 import { sessionReadsFastPath } from "./sessions/read-fast-path.js"
 import { SessionsLive } from "./sessions/handlers.js"
 import { SimulatorLive } from "./simulator/handlers.js"
@@ -64,24 +65,46 @@ const unsupportedExpectation = JSON.stringify(toErrorResponse(
  * Call it after the server's own request listeners are on: the next one
  * added is the platform's.
  */
-export const holdRequestsUntilServed = (server: Server, onDetached?: () => void): void => {
+export const holdRequestsUntilServed = (
+  server: Server,
+  options: {
+    /** Called when the platform detaches its handler, the first step of its shutdown. */
+    readonly onDetached?: () => void
+    /** Asked first about each request the platform's handler would get; what it takes the platform never sees. */
+    readonly front?: NodeRequestTaker
+  } = {}
+): void => {
+  const { onDetached, front } = options
   const held: Array<readonly [IncomingMessage, ServerResponse]> = []
   const hold = (request: IncomingMessage, response: ServerResponse) => held.push([request, response])
   const onNewListener = (event: string | symbol, listener: unknown) => {
-    if (event !== "request" || listener === hold) return
+    if (event !== "request" || listener === hold || typeof listener !== "function") return
     server.off("newListener", onNewListener)
     server.off("request", hold)
-    // The platform detaches its handler first when it shuts down.
-    if (onDetached !== undefined) {
-      const onRemoveListener = (removedEvent: string | symbol, removed: unknown) => {
-        if (removedEvent !== "request" || removed !== listener) return
-        server.off("removeListener", onRemoveListener)
-        onDetached()
-      }
-      server.on("removeListener", onRemoveListener)
-    }
-    // `newListener` fires before the handler is added: replay on the next tick, once it is.
+    const platform = listener as (request: IncomingMessage, response: ServerResponse) => void
+    // `newListener` fires before the handler is added: act on the next tick, once it is.
     process.nextTick(() => {
+      if (front !== undefined) {
+        // In the platform's place, the front first. Marked as the platform's
+        // (as `once` marks its wrappers), so the platform's own `off` removes it.
+        const inFront = Object.assign(
+          (request: IncomingMessage, response: ServerResponse) => {
+            if (!front(request, response)) platform(request, response)
+          },
+          { listener: platform }
+        )
+        server.off("request", platform)
+        server.on("request", inFront)
+      }
+      // The platform detaches its handler first when it shuts down.
+      if (onDetached !== undefined) {
+        const onRemoveListener = (removedEvent: string | symbol, removed: unknown) => {
+          if (removedEvent !== "request" || removed !== listener) return
+          server.off("removeListener", onRemoveListener)
+          onDetached()
+        }
+        server.on("removeListener", onRemoveListener)
+      }
       for (const [request, response] of held.splice(0)) server.emit("request", request, response)
     })
   }
@@ -104,7 +127,7 @@ const serveUpgradesAsRequests = (server: Server): void => {
   })
 }
 
-const createEnvelopedServer = (): Server => {
+const createEnvelopedServer = (readPath: NodeReadPathSlot): Server => {
   const server = createServer({ requireHostHeader: false })
   // The last response of each connection: while it is half written, a second
   // answer on the same socket would corrupt it (Node's own rule).
@@ -135,7 +158,13 @@ const createEnvelopedServer = (): Server => {
     socket.end(connectRefused)
   })
   const connections = closeQuietConnectionsOnClose(server)
-  holdRequestsUntilServed(server, () => server.on("request", drainConnections(connections, (socket) => lastResponse.get(socket))))
+  holdRequestsUntilServed(server, {
+    onDetached: () => {
+      readPath.current = undefined
+      server.on("request", drainConnections(connections, (socket) => lastResponse.get(socket)))
+    },
+    front: (request, response) => readPath.current !== undefined && readPath.current(request, response)
+  })
   return server
 }
 
@@ -174,8 +203,15 @@ export const SimulatorApiLive: Layer.Layer<HttpApi.Api, never, Gateway | Simulat
 export const serverLayer = <R>(
   options: ListenOptions,
   api: Layer.Layer<HttpApi.Api, never, R>
-): Layer.Layer<HttpServer.HttpServer, ServeError, R | Gateway | Authenticator | GatewayMetrics> =>
-  HttpApiBuilder.serve((app) => options.tracing === true ? requestSpan(requestLog(requestMetrics(app))) : requestLog(requestMetrics(app))).pipe(
+): Layer.Layer<HttpServer.HttpServer, ServeError, R | Gateway | Authenticator | GatewayMetrics> => {
+  const readPath: NodeReadPathSlot = { current: undefined }
+  // With tracing on, the reads go the platform's way, where the server span is made.
+  const nodeReadPath = options.tracing === true
+    ? Layer.empty
+    : Layer.effectDiscard(Effect.map(makeNodeReadPath, (take) => {
+      readPath.current = take
+    }))
+  return HttpApiBuilder.serve((app) => options.tracing === true ? requestSpan(requestLog(requestMetrics(app))) : requestLog(requestMetrics(app))).pipe(
     Layer.provide(HttpApiScalar.layer({ path: "/docs" })),
     Layer.provide(metricsRoutes(options.metrics ?? { token: Option.none(), processMetrics: false })),
     Layer.provide(uiRoutesWhen(options.ui ?? true)),
@@ -188,8 +224,10 @@ export const serverLayer = <R>(
     // attributes: never wanted (with tracing on, `requestSpan` makes a lean one).
     HttpMiddleware.withTracerDisabledWhen(() => true),
     HttpServer.withLogAddress,
-    Layer.provideMerge(NodeHttpServer.layer(createEnvelopedServer, { port: options.port, host: options.host }))
+    Layer.provide(nodeReadPath),
+    Layer.provideMerge(NodeHttpServer.layer(() => createEnvelopedServer(readPath), { port: options.port, host: options.host }))
   )
+}
 
 /** The TCP port the server listens on (useful after asking for port 0). */
 export const serverPort: Effect.Effect<number, never, HttpServer.HttpServer> = Effect.map(

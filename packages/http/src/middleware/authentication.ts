@@ -1,7 +1,7 @@
 import { HttpApiMiddleware, HttpApiSecurity, OpenApi } from "@effect/platform"
-import { Effect, Layer, Redacted, Schema } from "effect"
+import { type Context, Effect, Layer, Redacted, Schema } from "effect"
 import { Authenticator } from "../auth/authenticator.js"
-import { CurrentPrincipal } from "../auth/principal.js"
+import { CurrentPrincipal, type Principal } from "../auth/principal.js"
 import { Unauthorized, UnauthorizedResponse, Unavailable, UnavailableResponse } from "../errors.js"
 
 /** The bearer scheme of every authenticated route (its OpenAPI description included). */
@@ -15,38 +15,34 @@ export const bearer = HttpApiSecurity.bearer.pipe(
 )
 
 /**
- * Turns `Authorization: Bearer <token>` into the `CurrentPrincipal` of the
- * request. Every failure is 401 `unauthorized` (the reason goes to the log
- * only), except an unreachable store, which is 503 `unavailable`.
+ * A bearer token's principal. Every failure is 401 `unauthorized` (the
+ * reason goes to the log only), except an unreachable store, which is 503
+ * `unavailable`.
  */
+export const principalOfBearer = (authenticator: Context.Tag.Service<Authenticator>) =>
+  (token: Redacted.Redacted<string>): Effect.Effect<Principal, Unauthorized | Unavailable> =>
+    Redacted.value(token).trim() === ""
+      ? Effect.fail(new Unauthorized({ message: "missing bearer token", details: {} }))
+      : authenticator.authenticate(token).pipe(
+        Effect.catchTags({
+          AuthenticationFailed: (failure) =>
+            Effect.zipRight(
+              Effect.logInfo("authentication failed", { reason: failure.reason }),
+              Effect.fail(new Unauthorized({ message: "invalid or expired token", details: {} }))
+            ),
+          StoreUnavailable: (failure) =>
+            Effect.zipRight(
+              Effect.logWarning("authentication: store unavailable", { reason: failure.message }),
+              Effect.fail(new Unavailable({ message: "the store is unavailable; retry later", details: {} }))
+            )
+        })
+      )
+
+/** Turns `Authorization: Bearer <token>` into the `CurrentPrincipal` of the request (`principalOfBearer`). */
 export class Authentication extends HttpApiMiddleware.Tag<Authentication>()("wa-gateway/Authentication", {
   failure: Schema.Union(UnauthorizedResponse, UnavailableResponse),
   provides: CurrentPrincipal,
   security: { bearer }
 }) {
-  static readonly Live = Layer.effect(
-    this,
-    Effect.gen(function* () {
-      const authenticator = yield* Authenticator
-      return {
-        bearer: (token: Redacted.Redacted<string>) =>
-          Redacted.value(token).trim() === ""
-            ? Effect.fail(new Unauthorized({ message: "missing bearer token", details: {} }))
-            : authenticator.authenticate(token).pipe(
-              Effect.catchTags({
-                AuthenticationFailed: (failure) =>
-                  Effect.zipRight(
-                    Effect.logInfo("authentication failed", { reason: failure.reason }),
-                    Effect.fail(new Unauthorized({ message: "invalid or expired token", details: {} }))
-                  ),
-                StoreUnavailable: (failure) =>
-                  Effect.zipRight(
-                    Effect.logWarning("authentication: store unavailable", { reason: failure.message }),
-                    Effect.fail(new Unavailable({ message: "the store is unavailable; retry later", details: {} }))
-                  )
-              })
-            )
-      }
-    })
-  )
+  static readonly Live = Layer.effect(this, Effect.map(Authenticator, (authenticator) => ({ bearer: principalOfBearer(authenticator) })))
 }

@@ -134,7 +134,7 @@ const isRouteNotFound = (u: unknown): u is HttpServerError.RouteNotFound =>
  * anything else is a bug: logged with its cause (and the request id the
  * request logger annotates), answered 500 with a generic message.
  */
-const toApiError = (cause: Cause.Cause<unknown>): Effect.Effect<ApiError> => {
+export const toApiError = (cause: Cause.Cause<unknown>): Effect.Effect<ApiError> => {
   const failure = Cause.failureOption(cause)
   const defect = Cause.dieOption(cause)
   const reason: unknown = Option.isSome(failure) ? failure.value : Option.getOrUndefined(defect)

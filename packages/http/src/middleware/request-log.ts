@@ -11,10 +11,11 @@ export const REQUEST_ID_HEADER = "x-request-id"
 /** A caller's id is kept when it is a sane token, so traces join up across services. */
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
-const requestIdOf = (request: HttpServerRequest.HttpServerRequest): string => {
-  const incoming = request.headers[REQUEST_ID_HEADER]
-  return incoming !== undefined && SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID()
-}
+/** The caller's `x-request-id` when it is a sane token, else a new one. */
+export const requestIdFrom = (incoming: string | undefined): string =>
+  incoming !== undefined && SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID()
+
+const requestIdOf = (request: HttpServerRequest.HttpServerRequest): string => requestIdFrom(request.headers[REQUEST_ID_HEADER])
 
 /** Node's own response to the request, when node:http serves it (not for a request made from a fetch `Request`). */
 const nodeResponseOf = (request: HttpServerRequest.HttpServerRequest): ServerResponse | undefined => {
@@ -82,13 +83,23 @@ export const requestLog = <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<ne
     return Effect.flatMap(Clock.currentTimeMillis, (started) =>
       Effect.tap(handled, (response) =>
         Effect.flatMap(Clock.currentTimeMillis, (finished) =>
-          Effect.logInfo("request").pipe(
-            Effect.annotateLogs({
-              requestId,
-              method: request.method,
-              path: request.url.split("?")[0] ?? request.url,
-              status: response.status,
-              durationMs: finished - started
-            })
-          ))))
+          requestLine({ requestId, method: request.method, url: request.url, status: response.status, durationMs: finished - started }))))
   })
+
+/** The one log line of a request (its path without the query, which may carry tokens). */
+export const requestLine = (fields: {
+  readonly requestId: string
+  readonly method: string
+  readonly url: string
+  readonly status: number
+  readonly durationMs: number
+}): Effect.Effect<void> =>
+  Effect.logInfo("request").pipe(
+    Effect.annotateLogs({
+      requestId: fields.requestId,
+      method: fields.method,
+      path: fields.url.split("?")[0] ?? fields.url,
+      status: fields.status,
+      durationMs: fields.durationMs
+    })
+  )

@@ -1,6 +1,7 @@
-import { HttpApiBuilder, HttpApiError, type HttpApp, HttpServerRequest } from "@effect/platform"
-import { Effect, ParseResult, Schema } from "effect"
-import { Authentication, bearer } from "../middleware/authentication.js"
+import { HttpApiError, type HttpApp, HttpServerRequest } from "@effect/platform"
+import { Effect, ParseResult, Redacted, Schema } from "effect"
+import { Authenticator } from "../auth/authenticator.js"
+import { principalOfBearer } from "../middleware/authentication.js"
 import { ListSessionsParams, SessionsApi } from "./api.js"
 import { makeSessionReads } from "./reads.js"
 
@@ -9,7 +10,7 @@ const PLAIN_SEGMENT = /^[A-Za-z0-9_]+$/
 /** A query the router would parse to these very strings: `pageSize` and `pageToken` at most once each, nothing to decode. */
 const PLAIN_QUERY_PAIR = /^(pageSize|pageToken)=([A-Za-z0-9_-]*)$/
 
-type ReadRoute =
+export type ReadRoute =
   | { readonly _tag: "get"; readonly session: string }
   | { readonly _tag: "list"; readonly urlParams: Record<string, string> }
 
@@ -34,24 +35,21 @@ const plainQuery = (query: string): Record<string, string> | undefined => {
 }
 
 /**
- * The two read routes, in front of the HttpApi router, for requests whose
- * path and query need no decoding; every other request (another method,
- * route, an encoded character, a repeated or unknown parameter) goes on to
- * the router as before. Same contract, same work in the same order: the
- * `Authentication` middleware's own bearer handler, then the endpoint's own
- * url-param schema (a failure is the `HttpApiDecodeError` the router would
- * raise), then the handlers' own functions (reads.ts), errors left to the
- * envelope like every route's. What it skips is the router's per-request
- * machinery (route lookup, parsed search params, the middleware chain built
- * per endpoint, the group's context merge, schema-driven response encoding),
- * ~40 % of a GET's CPU in a profile of the server (bench/README.md).
+ * The two read routes for requests whose path and query need no decoding:
+ * which route a URL is (`undefined`: leave it to the router — another route,
+ * an encoded character, a repeated or unknown parameter) and how to serve it
+ * given the request's `Authorization` header. Same contract, same work in
+ * the same order as the router: the `Authentication` middleware's own bearer
+ * handling (`principalOfBearer`) of the header as `HttpApiSecurity.bearer` reads it, then the
+ * endpoint's own url-param schema (a failure is the `HttpApiDecodeError` the
+ * router would raise), then the handlers' own functions (reads.ts), errors
+ * left to the envelope like every route's.
  */
-export const sessionReadsFastPath = Effect.gen(function* () {
+export const sessionReadRoutes = Effect.gen(function* () {
   const reads = yield* makeSessionReads
-  const authentication = yield* Authentication
+  const principalOf = principalOfBearer(yield* Authenticator)
   const listPath = yield* pathOf("list")
   const sessionPrefix = yield* pathOf("get", ":session")
-  const principal = Effect.flatMap(HttpApiBuilder.securityDecode(bearer), authentication.bearer)
   const decodeListParams = Schema.decodeUnknown(ListSessionsParams)
 
   const routeOf = (url: string): ReadRoute | undefined => {
@@ -66,9 +64,10 @@ export const sessionReadsFastPath = Effect.gen(function* () {
     return PLAIN_SEGMENT.test(session) ? { _tag: "get", session } : undefined
   }
 
-  const serve = (route: ReadRoute) =>
+  const serve = (route: ReadRoute, authorization: string | undefined) =>
     Effect.gen(function* () {
-      const caller = yield* principal
+      // HttpApiSecurity.bearer's own reading of the header: whatever follows its first 7 characters.
+      const caller = yield* principalOf(Redacted.make((authorization ?? "").slice(BEARER_PREFIX_LENGTH)))
       if (route._tag === "get") return yield* reads.get(caller, route.session)
       const urlParams = yield* decodeListParams(route.urlParams).pipe(
         Effect.catchIf(ParseResult.isParseError, HttpApiError.HttpApiDecodeError.refailParseError)
@@ -76,10 +75,26 @@ export const sessionReadsFastPath = Effect.gen(function* () {
       return yield* reads.list(caller, urlParams)
     })
 
+  return { routeOf, serve }
+})
+
+const BEARER_PREFIX_LENGTH = "Bearer ".length
+
+/**
+ * The read routes in front of the HttpApi router: what they skip is the
+ * router's per-request machinery (route lookup, parsed search params, the
+ * middleware chain built per endpoint, the group's context merge,
+ * schema-driven response encoding), ~40 % of a GET's CPU in a profile of the
+ * server (bench/README.md). With tracing off the Node-level path
+ * (node-read-path.ts) takes these requests before the platform does.
+ */
+export const sessionReadsFastPath = Effect.gen(function* () {
+  const { routeOf, serve } = yield* sessionReadRoutes
+
   type Served = ReturnType<typeof serve>
   return <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E | Effect.Effect.Error<Served>, R | Effect.Effect.Context<Served>> =>
     Effect.flatMap(HttpServerRequest.HttpServerRequest, (request): HttpApp.Default<E | Effect.Effect.Error<Served>, R | Effect.Effect.Context<Served>> => {
       const route = request.method === "GET" ? routeOf(request.url) : undefined
-      return route === undefined ? app : serve(route)
+      return route === undefined ? app : serve(route, request.headers["authorization"])
     })
 })
