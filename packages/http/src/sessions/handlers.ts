@@ -11,7 +11,7 @@ import { CreateSessionRequest } from "./api.js"
 import { sessionsPolicy } from "./policy.js"
 import { makeSessionReads } from "./reads.js"
 import { parseSessionId } from "./session-id.js"
-import { toSession } from "./session-wire.js"
+import { okJson, toSession } from "./session-wire.js"
 
 /**
  * A route whose body is optional (`POST /sessions`, `:dropConnection`): none
@@ -50,8 +50,8 @@ export const SessionsLive = HttpApiBuilder.group(SimulatorGatewayApi, "sessions"
           const body = yield* readOptionalBody(CreateSessionRequest, request)
           return toSession(yield* mapErrors(gateway.create(orgId, { name: body.name ?? "" })))
         })))
-      .handle("list", ({ urlParams }) => Effect.flatMap(CurrentPrincipal, (principal) => reads.list(principal, urlParams)))
-      .handle("get", ({ path }) => Effect.flatMap(CurrentPrincipal, (principal) => reads.get(principal, path.session)))
+      .handle("list", ({ urlParams }) => Effect.flatMap(CurrentPrincipal, (principal) => Effect.map(reads.list(principal, urlParams), okJson)))
+      .handle("get", ({ path }) => Effect.flatMap(CurrentPrincipal, (principal) => Effect.map(reads.get(principal, path.session), okJson)))
       .handle("qr", ({ path, request }) =>
         asCaller(Effect.gen(function* () {
           const orgId = yield* authorized("qr")

@@ -38,6 +38,17 @@ const write = (response: ServerResponse, answer: HttpServerResponse.HttpServerRe
   else response.end()
 }
 
+/** A 200 with the encoded body, as `okJson` and the platform would write it, without the response object between. */
+const writeOk = (response: ServerResponse, body: unknown): void => {
+  const text = JSON.stringify(body)
+  response.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(text) })
+  response.end(text)
+}
+
+/** The metrics' route labels of the two reads (what `routeTemplate` makes of their URLs). */
+const SESSION_ROUTE = routeTemplate("/api/v1/sessions/sess_00000000000000000000000000")
+const LIST_ROUTE = routeTemplate("/api/v1/sessions")
+
 const internal = () => errorHttpResponse(new InternalError({ message: "internal error", details: {} }))
 
 /**
@@ -67,14 +78,21 @@ export const makeNodeReadPath = Effect.gen(function* () {
     return Effect.gen(function* () {
       const started = yield* Clock.currentTimeNanos
       const answer = yield* serve(route, request.headers.authorization).pipe(
-        Effect.catchAllCause((cause) => Effect.map(toApiError(cause), errorHttpResponse))
+        Effect.map((body) => ({ status: 200, body, failed: undefined })),
+        Effect.catchAllCause((cause) => Effect.map(toApiError(cause), (error) => {
+          const failed = errorHttpResponse(error)
+          return { status: failed.status, body: undefined, failed }
+        }))
       )
       const finished = yield* Clock.currentTimeNanos
       // The platform answers nothing to a client that left, and logs it as 499.
       const left = response.destroyed
-      if (!left) write(response, answer)
+      if (!left) {
+        if (answer.failed === undefined) writeOk(response, answer.body)
+        else write(response, answer.failed)
+      }
       if (!left && Option.isSome(metrics)) {
-        const template = routeTemplate(url)
+        const template = route._tag === "get" ? SESSION_ROUTE : LIST_ROUTE
         metrics.value.httpRequests.inc({ route: template, method: "GET", status: String(answer.status) })
         metrics.value.httpRequestSeconds.observe({ route: template, method: "GET" }, Number(finished - started) / 1e9)
       }

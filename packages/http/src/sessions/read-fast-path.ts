@@ -4,6 +4,7 @@ import { Authenticator } from "../auth/authenticator.js"
 import { principalOfBearer } from "../middleware/authentication.js"
 import { ListSessionsParams, SessionsApi } from "./api.js"
 import { makeSessionReads } from "./reads.js"
+import { okJson } from "./session-wire.js"
 
 /** A path segment the router would hand over exactly as it is (nothing to percent-decode). */
 const PLAIN_SEGMENT = /^[A-Za-z0-9_]+$/
@@ -95,6 +96,6 @@ export const sessionReadsFastPath = Effect.gen(function* () {
   return <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E | Effect.Effect.Error<Served>, R | Effect.Effect.Context<Served>> =>
     Effect.flatMap(HttpServerRequest.HttpServerRequest, (request): HttpApp.Default<E | Effect.Effect.Error<Served>, R | Effect.Effect.Context<Served>> => {
       const route = request.method === "GET" ? routeOf(request.url) : undefined
-      return route === undefined ? app : serve(route, request.headers["authorization"])
+      return route === undefined ? app : Effect.map(serve(route, request.headers["authorization"]), okJson)
     })
 })
