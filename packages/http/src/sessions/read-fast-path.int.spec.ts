@@ -2,9 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { call, type Reply, startTestServer, type TestServer } from "../server.spec-helper.js"
 
 // The session reads are served in front of the router for plain paths and
-// queries (read-fast-path.ts); a request the fast path leaves alone (a query
-// on the single read, an encoded character, an unknown parameter) goes through
-// the HttpApi router, which reads it the same way. Both must answer alike.
+// queries (read-fast-path.ts; on this server, with tracing off, taken from
+// Node's request event by node-read-path.ts); a request the fast path leaves
+// alone (a query on the single read, an encoded character, an unknown
+// parameter) goes through the HttpApi router, which reads it the same way.
+// Both must answer alike.
 
 let server: TestServer
 let admin: string
