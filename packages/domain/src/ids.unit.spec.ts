@@ -3,7 +3,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Clock, Effect, Random, Schema, TestClock } from "effect"
 import * as fc from "fast-check"
 import { invalidPhoneArb, phoneNumberArb, sessionIdArb } from "../../testkit/src/arbitraries.js"
-import { CROCKFORD_ALPHABET, isPhoneNumber, makeMonotonicSessionIds, makePairingAttemptId, makeSessionId, makeUlid, OrgId, PairingAttemptId, PhoneNumber, SessionId } from "./ids.js"
+import { CROCKFORD_ALPHABET, isPhoneNumber, isSessionId as isSessionIdByRule, makeMonotonicSessionIds, makePairingAttemptId, makeSessionId, makeUlid, OrgId, PairingAttemptId, PhoneNumber, SessionId } from "./ids.js"
 
 const isSessionId = Schema.is(SessionId)
 
@@ -180,7 +180,15 @@ describe("SessionId", () => {
     ""
   ])("refuses %j", (text) => {
     expect(isSessionId(text)).toBe(false)
+    expect(isSessionIdByRule(text)).toBe(false)
   })
+
+  prop.prop([fc.oneof(sessionIdArb, sessionIdArb.map((id) => id.slice(0, -1) + "u"), fc.string({ maxLength: 40 }).map((s) => `sess_${s}`), fc.anything())])(
+    "its guard without the parser (isSessionId) agrees with the schema on anything",
+    (u) => {
+      expect(isSessionIdByRule(u)).toBe(isSessionId(u))
+    }
+  )
 })
 
 describe("OrgId", () => {

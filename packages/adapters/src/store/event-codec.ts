@@ -1,4 +1,4 @@
-import { OrgId, PhoneNumber, SessionEvent, type SessionEventType, SessionId, type SessionRecord, type StoredEvent, WaIdentity } from "@wa-gateway/domain"
+import { isSessionId, OrgId, PhoneNumber, SessionEvent, type SessionEventType, SessionId, type SessionRecord, type StoredEvent, WaIdentity } from "@wa-gateway/domain"
 import { Effect, Schema } from "effect"
 
 const encodeSessionEvent = Schema.encodeSync(SessionEvent)
@@ -89,7 +89,6 @@ export const decodeSessionRowBySchema = (row: unknown): Effect.Effect<SessionRec
     Effect.orDieWith((error) => new Error(`a session row does not decode: ${error.message}`))
   )
 
-const isSessionId = Schema.is(SessionId)
 const isOrgId = Schema.is(OrgId)
 const isPhoneNumber = Schema.is(PhoneNumber)
 const isWaJid = Schema.is(WaIdentity.fields.waJid)
@@ -102,15 +101,17 @@ const isNullOrString = (u: unknown): u is string | null => u === null || typeof 
  * validating WaIdentity constructor per paired row) took 2–7 µs a row, this
  * well under 1 µs; the two agree on every row (event-codec.unit.spec.ts).
  */
-const decodeValidSessionRow = (row: unknown): SessionRecord | undefined => {
+const decodeValidSessionRow = (row: unknown, org?: OrgId): SessionRecord | undefined => {
   if (typeof row !== "object" || row === null) return undefined
   const r: Record<string, unknown> = { ...row }
   const { session_id, org_id, name, created_at, updated_at, version, status, phone_number, wa_jid, wa_lid, push_name } = r
+  // A row of the org a page was asked for carries that (already valid) org id: equality proves it.
+  const validOrg = org !== undefined && org_id === org ? org : isOrgId(org_id) ? org_id : undefined
   if (
-    !isSessionId(session_id) || !isOrgId(org_id) || typeof name !== "string" || !(created_at instanceof Date) ||
+    !isSessionId(session_id) || validOrg === undefined || typeof name !== "string" || !(created_at instanceof Date) ||
     !(updated_at instanceof Date) || typeof version !== "number"
   ) return undefined
-  const fields = { sessionId: session_id, orgId: org_id, name, createdAt: created_at, updatedAt: updated_at, version }
+  const fields = { sessionId: session_id, orgId: validOrg, name, createdAt: created_at, updatedAt: updated_at, version }
   if (status === "paired") {
     if (!isPhoneNumber(phone_number) || !isWaJid(wa_jid) || !isNullOrString(wa_lid) || !isNullOrString(push_name)) {
       return undefined
@@ -130,10 +131,10 @@ export const decodeSessionRow = (row: unknown): Effect.Effect<SessionRecord> => 
 }
 
 /** Rows of the read model, in one step when all are valid (a page of them: one effect, not one per row). */
-export const decodeSessionRows = (rows: ReadonlyArray<unknown>): Effect.Effect<ReadonlyArray<SessionRecord>> => {
+export const decodeSessionRows = (rows: ReadonlyArray<unknown>, org?: OrgId): Effect.Effect<ReadonlyArray<SessionRecord>> => {
   const records: Array<SessionRecord> = []
   for (const row of rows) {
-    const record = decodeValidSessionRow(row)
+    const record = decodeValidSessionRow(row, org)
     if (record === undefined) return Effect.forEach(rows, decodeSessionRow)
     records.push(record)
   }

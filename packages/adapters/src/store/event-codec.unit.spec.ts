@@ -1,4 +1,5 @@
 import { fc, it } from "@fast-check/vitest"
+import { OrgId } from "@wa-gateway/domain"
 import { Effect, Exit } from "effect"
 import { describe, expect } from "vitest"
 import { decodeSessionRow, decodeSessionRowBySchema, decodeSessionRows } from "./event-codec.js"
@@ -41,6 +42,17 @@ describe("decodeSessionRow", () => {
       const reference = exitBySchema(row)
       expect(Exit.isSuccess(fast)).toBe(Exit.isSuccess(reference))
       if (Exit.isSuccess(fast) && Exit.isSuccess(reference)) expect(fast.value).toStrictEqual(reference.value)
+    }
+  )
+
+  it.prop([fc.oneof(rowArb, fc.constant(unpairedRow), fc.constant(pairedRow))], { numRuns: 2000 })(
+    "agrees with the schema on every row of a page asked for one org, whether the row carries that org or not",
+    (row) => {
+      const org = OrgId.make("acme")
+      const fast = Effect.runSyncExit(decodeSessionRows([row], org))
+      const reference = exitBySchema(row)
+      expect(Exit.isSuccess(fast)).toBe(Exit.isSuccess(reference))
+      if (Exit.isSuccess(fast) && Exit.isSuccess(reference)) expect(fast.value).toStrictEqual([reference.value])
     }
   )
 

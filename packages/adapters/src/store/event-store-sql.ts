@@ -210,7 +210,7 @@ const make = (db: Kysely<Database>): Context.Tag.Service<EventStore> => {
       ? rowsOf(readModel.firstPage, [orgId, pageSize + 1])
       : rowsOf(readModel.pageAfter, [orgId, after.createdAt, after.sessionId, pageSize + 1])
     return Effect.flatMap(rows, (rows) =>
-      Effect.map(decodeSessionRows(rows.slice(0, pageSize)), (sessions) => ({ sessions, hasMore: rows.length > pageSize })))
+      Effect.map(decodeSessionRows(rows.slice(0, pageSize), orgId), (sessions) => ({ sessions, hasMore: rows.length > pageSize })))
   }
 
   return {
