@@ -77,11 +77,10 @@ export const holdRequestsUntilServed = (
   const { onDetached, front } = options
   const held: Array<readonly [IncomingMessage, ServerResponse]> = []
   const hold = (request: IncomingMessage, response: ServerResponse) => held.push([request, response])
-  const onNewListener = (event: string | symbol, listener: unknown) => {
-    if (event !== "request" || listener === hold || typeof listener !== "function") return
+  const onNewListener = (event: string | symbol, platform: (request: IncomingMessage, response: ServerResponse) => void) => {
+    if (event !== "request" || platform === hold) return
     server.off("newListener", onNewListener)
     server.off("request", hold)
-    const platform = listener as (request: IncomingMessage, response: ServerResponse) => void
     // `newListener` fires before the handler is added: act on the next tick, once it is.
     process.nextTick(() => {
       if (front !== undefined) {
@@ -99,7 +98,7 @@ export const holdRequestsUntilServed = (
       // The platform detaches its handler first when it shuts down.
       if (onDetached !== undefined) {
         const onRemoveListener = (removedEvent: string | symbol, removed: unknown) => {
-          if (removedEvent !== "request" || removed !== listener) return
+          if (removedEvent !== "request" || removed !== platform) return
           server.off("removeListener", onRemoveListener)
           onDetached()
         }
