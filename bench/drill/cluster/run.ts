@@ -17,6 +17,7 @@ import { printTable, writeResults } from "../report.js"
 import { createApiKey } from "../server-process.js"
 import { sleep, type StepResult } from "../step.js"
 import { type RunnerProcess, runnerProcess } from "./runner-process.js"
+import { breakdown, percentile, phaseFigures, watchMoves } from "./timeline.js"
 
 const quick = process.argv.includes("--quick")
 const plan = quick
@@ -52,10 +53,6 @@ setTimeout(() => {
   process.exit(1)
 }, plan.deadlineMs).unref()
 
-const percentile = (values: ReadonlyArray<number>, p: number): number => {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!
-}
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`
 
 interface Paired {
@@ -160,9 +157,12 @@ const moveStep = async (
   const owners = await ownersOf(databaseUrl)
   const moved = paired.filter((p) => owners.get(p.sessionId) === victim.runnerAddress)
   const before = new Map(paired.map((p) => [p.sessionId, p.device.logins]))
+  const watch = await watchMoves(databaseUrl, moved, victim.runnerAddress)
   const since = performance.now()
+  watch.signalled()
   await stop()
   const { missing, times } = await reconnectTimes(moved, before, since, Math.max(targetMs * 3, 60_000))
+  const moves = await watch.finish()
   const after = await ownersOf(databaseUrl)
   const stillThere = moved.filter((p) => after.get(p.sessionId) === victim.runnerAddress).length
   const p50 = percentile(times, 50)
@@ -178,9 +178,10 @@ const moveStep = async (
     requests: moved.length,
     acknowledged: times.length,
     lost: missing.length,
-    measure: `${times.length}/${moved.length} sessions of ${victim.name} back on the others: p50 ${seconds(p50)}, p99 ${seconds(p99)}, max ${seconds(max)} (target ${seconds(targetMs)})`,
+    measure: `${times.length}/${moved.length} sessions of ${victim.name} back on the others: p50 ${seconds(p50)}, p99 ${seconds(p99)}, max ${seconds(max)} (target ${seconds(targetMs)}); ` +
+      `p50/p99 after the signal: ${breakdown(moves)}`,
     failures,
-    details: { moved: moved.length, p50Ms: p50, p99Ms: p99, maxMs: max }
+    details: { moved: moved.length, p50Ms: p50, p99Ms: p99, maxMs: max, phases: phaseFigures(moves) }
   })
 }
 
@@ -285,7 +286,7 @@ const main = async (): Promise<number> => {
     await victim.exited(10_000)
   }, plan.failoverTargetMs))
 
-  if (!quick) {
+  {
     // The killed runner comes back (its shards rebalance onto it), then hands its sessions over on SIGTERM.
     await victim.start()
     await settle(paired, databaseUrl)
@@ -301,7 +302,9 @@ const main = async (): Promise<number> => {
     results.push({ ...handover, measure: `${handover.measure}; it exited ${seconds(exitMs)} after SIGTERM`, details: { ...handover.details, exitMs } })
     await leaving.start()
     await settle(paired, databaseUrl)
+  }
 
+  if (!quick) {
     // The zombie: paused while the others take its sessions over, then woken.
     const zombie = await busiest(databaseUrl)
     const logFrom = statSync(zombie.logFile).size
