@@ -16,6 +16,7 @@ import { freePort } from "../ports.js"
 import { printTable, writeResults } from "../report.js"
 import { createApiKey } from "../server-process.js"
 import { sleep, type StepResult } from "../step.js"
+import { startDbProxy } from "./db-proxy.js"
 import { type RunnerProcess, runnerProcess } from "./runner-process.js"
 import { breakdown, percentile, phaseFigures, watchMoves } from "./timeline.js"
 
@@ -151,7 +152,9 @@ const moveStep = async (
   databaseUrl: string,
   victim: RunnerProcess,
   stop: () => Promise<void>,
-  targetMs: number
+  targetMs: number,
+  /** The old owner must have closed each socket before the new one opened it (not so for a paused process). */
+  handOff = true
 ): Promise<StepResult> => {
   const started = performance.now()
   const owners = await ownersOf(databaseUrl)
@@ -168,8 +171,10 @@ const moveStep = async (
   const p50 = percentile(times, 50)
   const p99 = percentile(times, 99)
   const max = Math.max(...times)
+  const overlapping = handOff ? moves.filter((m) => m.overlap) : []
   const failures = [
     ...missing.map((id) => `${id} did not log in again`),
+    ...overlapping.map((m) => `${m.sessionId}: the new owner's socket opened before the old one closed`),
     ...(max > targetMs ? [`max ${seconds(max)} over the ${seconds(targetMs)} target`] : []),
     ...(stillThere > 0 ? [`${stillThere} session(s) still owned by ${victim.name}`] : [])
   ]
@@ -179,7 +184,7 @@ const moveStep = async (
     acknowledged: times.length,
     lost: missing.length,
     measure: `${times.length}/${moved.length} sessions of ${victim.name} back on the others: p50 ${seconds(p50)}, p99 ${seconds(p99)}, max ${seconds(max)} (target ${seconds(targetMs)}); ` +
-      `p50/p99 after the signal: ${breakdown(moves)}`,
+      `p50/p99 after the signal: ${breakdown(moves)}${handOff ? `; ${overlapping.length} opened before the old socket closed` : ""}`,
     failures,
     details: { moved: moved.length, p50Ms: p50, p99Ms: p99, maxMs: max, phases: phaseFigures(moves) }
   })
@@ -253,12 +258,15 @@ const main = async (): Promise<number> => {
   const call = api(token)
   console.log(`cluster drill${quick ? " --quick" : ""}: ${plan.sessions} sessions, 3 runners, PostgreSQL on 127.0.0.1:${pgPort}, logs in ${cluster.dir}`)
 
+  // The third runner reaches PostgreSQL through a proxy the drill can cut.
+  const proxy = await startDbProxy(await freePort(32_000, 32_700), { host: "127.0.0.1", port: pgPort })
+  const proxiedUrl = databaseUrl.replace(`:${pgPort}/`, `:${proxy.port}/`)
   for (const n of [1, 2, 3]) {
     const runner = runnerProcess({
       name: `gateway-${n}`,
       httpPort: await freePort(30_000, 31_000),
       runnerPort: await freePort(31_000, 32_000),
-      databaseUrl,
+      databaseUrl: n === 3 ? proxiedUrl : databaseUrl,
       whatsapp: { url: fake.url, certRoot: fake.certRoot },
       logDir: cluster.dir,
       shardLockExpiryMs: SHARD_LOCK_EXPIRY_MS
@@ -304,6 +312,25 @@ const main = async (): Promise<number> => {
     await settle(paired, databaseUrl)
   }
 
+  {
+    // The third runner loses PostgreSQL (every connection cut, new ones refused) while it owns sessions:
+    // unable to renew its shard locks, it must drop its sockets before the others may take its shards.
+    const cutOff = runners[2]!
+    const cut = await moveStep("database connection cut", paired, databaseUrl, cutOff, async () => {
+      proxy.cut()
+    }, plan.failoverTargetMs)
+    const survived = cutOff.alive()
+    proxy.restore()
+    results.push({
+      ...cut,
+      ok: cut.ok && survived,
+      failures: [...cut.failures, ...(survived ? [] : [`${cutOff.name} died without its database`])]
+    })
+    // Its database back, it rejoins and takes its share again.
+    if (!survived) await cutOff.start()
+    await settle(paired, databaseUrl)
+  }
+
   if (!quick) {
     // The zombie: paused while the others take its sessions over, then woken.
     const zombie = await busiest(databaseUrl)
@@ -312,7 +339,7 @@ const main = async (): Promise<number> => {
     let contAt = new Date()
     const moved = await moveStep(`SIGSTOP ${plan.zombieMs / 1000} s (zombie)`, paired, databaseUrl, zombie, async () => {
       zombie.signal("SIGSTOP")
-    }, plan.failoverTargetMs)
+    }, plan.failoverTargetMs, false)
     const left = plan.zombieMs - (Date.now() - stopAt.getTime())
     if (left > 0) await sleep(left)
     contAt = new Date()
@@ -383,6 +410,7 @@ const main = async (): Promise<number> => {
   console.log(`\nresults: ${file}`)
   for (const runner of runners) runner.signal("SIGTERM")
   await Promise.all(runners.map((r) => r.exited(20_000)))
+  await proxy.close()
   await fake.close()
   return ok ? 0 : 1
 }
