@@ -61,8 +61,11 @@ const TABLE_PREFIX = "wa_cluster"
  * session's entity starts within a second or two of its shard's arrival.
  */
 const sharding = (options: ClusterOptions) => {
-  // A third of the expiry: two refreshes may fail before another runner may take the shards.
-  const refresh = Duration.max(Duration.seconds(1), Duration.millis(Math.floor(Duration.toMillis(options.shardLockExpiry) / 3)))
+  // A quarter of the expiry. A refresh that cannot reach the database hangs until it is cut off, one
+  // interval later (measured: the drill's database cut): a runner that lost its database learns it at
+  // most two intervals after its last refresh, and its sockets then have half the expiry (5 s at 10 s)
+  // to close before another runner may take its shards. A third would leave a third.
+  const refresh = Duration.max(Duration.seconds(1), Duration.millis(Math.floor(Duration.toMillis(options.shardLockExpiry) / 4)))
   const config = {
     runnerAddress: RunnerAddressOf(options.advertiseHost, options.runnerPort),
     runnerListenAddress: RunnerAddressOf(options.runnerHost, options.runnerPort),
