@@ -1,16 +1,21 @@
 import { Entity } from "@effect/cluster"
 import {
   CommandMetadata,
+  type EngineEvent,
   EventStore,
   FailPairing,
   SessionEngine,
   SessionId,
   SessionService
 } from "@wa-gateway/domain"
-import { Deferred, Effect, ExecutionStrategy, Option, Schedule, Schema, Scope } from "effect"
+import { Deferred, Duration, Effect, ExecutionStrategy, Option, Queue, Schedule, Schema, Scope } from "effect"
+import { SessionSupervisor } from "../engine/session-supervisor.js"
 import { makeSessionCommands } from "../gateway/session-commands.js"
 import { SessionFences } from "./session-fences.js"
 import { WaSession } from "./wa-session-entity.js"
+
+/** How long a stopping entity waits for its socket's last change to be recorded (the store may be what failed). */
+const LAST_RECORD_BOUND = Duration.seconds(2)
 
 /** The store is needed to start at all: tried again, capped, for as long as the entity is wanted. */
 const untilStored = Schedule.exponential("100 millis").pipe(Schedule.either(Schedule.spaced("2 seconds")), Schedule.jittered)
@@ -35,6 +40,33 @@ export const WaSessionLive = WaSession.toLayer(
     // Entity.keepAlive needs the entity's own context (its latch, address, sharding).
     const context = yield* Effect.context<Entity.CurrentAddress>()
     const keepAlive = (on: boolean) => Effect.provide(Entity.keepAlive(on), context)
+    const supervisor = yield* SessionSupervisor
+
+    // The socket closes, and its last `Disconnected` is recorded while this runner's fence is still the
+    // session's current one (the supervisor records a change only then). Recorded after the fence, it
+    // would be refused; and were it not, it could land after the new owner's `Connected`.
+    const stop = Effect.scoped(Effect.gen(function* () {
+      const recorded = yield* supervisor.handled
+      const connected = yield* engine.isConnected(sessionId)
+      yield* engine.stop(sessionId)
+      if (!connected) return
+      yield* Queue.take(recorded).pipe(
+        Effect.repeat({ until: (event) => event._tag === "Disconnected" && event.sessionId === sessionId }),
+        Effect.timeout(LAST_RECORD_BOUND),
+        Effect.ignore
+      )
+    }))
+
+    // A paired or pairing session keeps its entity alive; once the device has logged out or the pairing
+    // has failed (the supervisor has recorded it), the entity may go idle and be let go.
+    const letGoWhenDone = (events: Queue.Dequeue<EngineEvent>) =>
+      Effect.forever(Effect.gen(function* () {
+        const event = yield* Queue.take(events)
+        if (event.sessionId !== sessionId || (event._tag !== "LoggedOutByDevice" && event._tag !== "PairingFailed")) return
+        const record = yield* store.getSession(sessionId)
+        const status = Option.map(record, (r) => r.status)
+        if (!Option.contains(status, "paired") && !Option.contains(status, "pairing")) yield* keepAlive(false)
+      }).pipe(Effect.catchAll((e) => Effect.logWarning("could not read the session's status after an engine event", e))))
 
     // The entity is built in the cluster's one storage-read loop, one entity after another: building it
     // does no I/O, so a runner that takes over many sessions starts them all at once. The fence, the
@@ -42,7 +74,9 @@ export const WaSessionLive = WaSession.toLayer(
     const ready = yield* Deferred.make<void>()
     // Finalizers run in reverse: the startup is interrupted, then the socket closes, then the fence is let go.
     const fenceScope = yield* Scope.fork(yield* Effect.scope, ExecutionStrategy.sequential)
-    yield* Effect.addFinalizer(() => engine.stop(sessionId))
+    yield* Effect.addFinalizer(() => stop)
+    // What the supervisor has recorded of every session's engine events, from the entity's start on.
+    const handled = yield* supervisor.handled
 
     const startup = Effect.gen(function* () {
       const fence = yield* fences.hold(sessionId).pipe(
@@ -83,6 +117,7 @@ export const WaSessionLive = WaSession.toLayer(
         yield* engine.resume(sessionId).pipe(Effect.catchAll((e) => Effect.logWarning("could not resume the session", e)), Effect.annotateLogs({ sessionId }))
       }
     })
+    yield* Effect.forkScoped(letGoWhenDone(handled))
     yield* Effect.forkScoped(startup.pipe(Effect.tapErrorCause((cause) => Effect.logError("the session did not start on this runner", cause))))
     const once = <A, E, R>(command: Effect.Effect<A, E, R>) => Effect.zipRight(Deferred.await(ready), command)
 
