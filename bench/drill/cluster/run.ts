@@ -118,6 +118,23 @@ const ownersOf = async (databaseUrl: string): Promise<Map<string, string>> => {
   }
 }
 
+/** Each session's connection-log entries since `since`, oldest first, as `type` or `type:cause`. */
+const connectionRecords = async (databaseUrl: string, sessionIds: ReadonlyArray<string>, since: Date): Promise<Map<string, Array<string>>> => {
+  const client = new pg.Client({ connectionString: databaseUrl })
+  await client.connect()
+  try {
+    const rows = await client.query<{ session_id: string; type: string; cause: string | null }>(
+      "select session_id, type, cause from connection_events where session_id = any($1) and occurred_at >= $2 order by position",
+      [sessionIds, since]
+    )
+    const bySession = new Map<string, Array<string>>()
+    for (const row of rows.rows) bySession.set(row.session_id, [...(bySession.get(row.session_id) ?? []), row.cause === null ? row.type : `${row.type}:${row.cause}`])
+    return bySession
+  } finally {
+    await client.end()
+  }
+}
+
 /** Waits until every one of these sessions' devices has logged in once more than before; the times from `since`. */
 const reconnectTimes = async (moved: ReadonlyArray<Paired>, before: Map<string, number>, since: number, timeoutMs: number) => {
   const times: Array<number> = []
@@ -300,14 +317,37 @@ const main = async (): Promise<number> => {
     await settle(paired, databaseUrl)
     const leaving = await busiest(databaseUrl)
     let exitMs = 0
+    const leavingOwned = [...(await ownersOf(databaseUrl)).entries()].filter(([, runner]) => runner === leaving.runnerAddress).map(([id]) => id)
+    const signalledAt = new Date()
     const handover = await moveStep("SIGTERM hand-over", paired, databaseUrl, leaving, async () => {
       const signalled = performance.now()
       leaving.signal("SIGTERM")
       await leaving.exited(30_000)
       exitMs = performance.now() - signalled
     }, plan.handoverTargetMs)
+    // The durable record a non-owner reads `connected` from: the old owner's last Disconnected, then the new owner's Connected.
+    // The new owner records its Connected just after the login the fake saw: given a few seconds.
+    let records = new Map<string, Array<string>>()
+    const handedOver = (id: string) => {
+      const types = records.get(id) ?? []
+      return types.includes("session.disconnected:shutdown") && types.at(-1) === "session.connected"
+    }
+    const recordsDeadline = Date.now() + 5_000
+    do {
+      records = await connectionRecords(databaseUrl, leavingOwned, signalledAt)
+      if (leavingOwned.every(handedOver)) break
+      await sleep(200)
+    } while (Date.now() < recordsDeadline)
+    const recorded = leavingOwned.filter(handedOver).length
+    const unrecorded = leavingOwned.filter((id) => !handedOver(id)).slice(0, 3).map((id) => `${id}: ${(records.get(id) ?? []).join(", ") || "nothing"}`)
     // How long the leaving process took to exit bounds how soon its shard locks are free.
-    results.push({ ...handover, measure: `${handover.measure}; it exited ${seconds(exitMs)} after SIGTERM`, details: { ...handover.details, exitMs } })
+    results.push({
+      ...handover,
+      ok: handover.ok && recorded === leavingOwned.length,
+      measure: `${handover.measure}; it exited ${seconds(exitMs)} after SIGTERM; connection log: ${recorded}/${leavingOwned.length} with its shutdown Disconnected, then the new owner's Connected`,
+      failures: [...handover.failures, ...(recorded === leavingOwned.length ? [] : [`${leavingOwned.length - recorded} session(s) without the shutdown's Disconnected then a Connected in the connection log (${unrecorded.join("; ")})`])],
+      details: { ...handover.details, exitMs, recordedHandOvers: recorded }
+    })
     await leaving.start()
     await settle(paired, databaseUrl)
   }
