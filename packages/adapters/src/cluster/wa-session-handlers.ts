@@ -52,6 +52,9 @@ export const WaSessionLive = WaSession.toLayer(
       if (!connected) return
       yield* Queue.take(recorded).pipe(
         Effect.repeat({ until: (event) => event._tag === "Disconnected" && event.sessionId === sessionId }),
+        // A finalizer runs uninterruptibly: without this the bound could not cut the wait short (and a
+        // supervisor already stopped would never answer it).
+        Effect.interruptible,
         Effect.timeout(LAST_RECORD_BOUND),
         Effect.ignore
       )
