@@ -3,8 +3,10 @@
 // Baileys engine against the testkit's fake WhatsApp (which records every
 // connection of every device). Pairs sessions through all three, then:
 // kill -9 of the busiest runner (its sessions must log in again on the
-// others), and in the full drill a SIGTERM hand-over, a SIGSTOP'd zombie, a
-// command through a non-owner and GET throughput with 1 and with 3 processes.
+// others), a SIGTERM hand-over, the third runner's database connection cut
+// (through a proxy), and in the full drill a SIGSTOP'd zombie; then a
+// command through a non-owner and (full) GET throughput with 1 and with 3
+// processes. Each move prints where its time went (timeline.ts).
 // Exits non-zero on a double connection, a missed target or a lost session.
 import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from "node:fs"
 import { join } from "node:path"
