@@ -74,7 +74,7 @@ const sharding = (options: ClusterOptions) => {
     shardLockDisableAdvisory: true,
     entityMessagePollInterval: Duration.seconds(1),
     // How soon the others see a runner leave or arrive: a hand-over waits on it once.
-    refreshAssignmentsInterval: Duration.millis(500),
+    refreshAssignmentsInterval: Duration.millis(250),
     ...handOverSettings,
     runnerHealthCheckInterval: Duration.seconds(2),
     entityTerminationTimeout: Duration.seconds(5)

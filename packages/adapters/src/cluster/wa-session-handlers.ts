@@ -114,10 +114,13 @@ export const WaSessionLive = WaSession.toLayer(
       )
       const next = yield* activate
       yield* Deferred.succeed(ready, undefined)
-      // A paired session stays alive and reconnects (keepAlive messages the entity itself).
+      // A paired session stays alive and reconnects. keepAlive messages the entity itself through the
+      // cluster's message table: not something the login should wait behind when a runner takes over many.
       if (next === "resume") {
-        yield* keepAlive(true)
-        yield* engine.resume(sessionId).pipe(Effect.catchAll((e) => Effect.logWarning("could not resume the session", e)), Effect.annotateLogs({ sessionId }))
+        yield* Effect.all([
+          keepAlive(true),
+          engine.resume(sessionId).pipe(Effect.catchAll((e) => Effect.logWarning("could not resume the session", e)), Effect.annotateLogs({ sessionId }))
+        ], { concurrency: "unbounded", discard: true })
       }
     })
     yield* Effect.forkScoped(letGoWhenDone(handled))
