@@ -3,8 +3,10 @@
 // Baileys engine against the testkit's fake WhatsApp (which records every
 // connection of every device). Pairs sessions through all three, then:
 // kill -9 of the busiest runner (its sessions must log in again on the
-// others), and in the full drill a SIGTERM hand-over, a SIGSTOP'd zombie, a
-// command through a non-owner and GET throughput with 1 and with 3 processes.
+// others), a SIGTERM hand-over, the third runner's database connection cut
+// (through a proxy), and in the full drill a SIGSTOP'd zombie; then a
+// command through a non-owner and (full) GET throughput with 1 and with 3
+// processes. Each move prints where its time went (timeline.ts).
 // Exits non-zero on a double connection, a missed target or a lost session.
 import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from "node:fs"
 import { join } from "node:path"
@@ -16,7 +18,9 @@ import { freePort } from "../ports.js"
 import { printTable, writeResults } from "../report.js"
 import { createApiKey } from "../server-process.js"
 import { sleep, type StepResult } from "../step.js"
+import { startDbProxy } from "./db-proxy.js"
 import { type RunnerProcess, runnerProcess } from "./runner-process.js"
+import { breakdown, percentile, phaseFigures, watchMoves } from "./timeline.js"
 
 const quick = process.argv.includes("--quick")
 const plan = quick
@@ -52,10 +56,6 @@ setTimeout(() => {
   process.exit(1)
 }, plan.deadlineMs).unref()
 
-const percentile = (values: ReadonlyArray<number>, p: number): number => {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!
-}
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`
 
 interface Paired {
@@ -120,6 +120,23 @@ const ownersOf = async (databaseUrl: string): Promise<Map<string, string>> => {
   }
 }
 
+/** Each session's connection-log entries since `since`, oldest first, as `type` or `type:cause`. */
+const connectionRecords = async (databaseUrl: string, sessionIds: ReadonlyArray<string>, since: Date): Promise<Map<string, Array<string>>> => {
+  const client = new pg.Client({ connectionString: databaseUrl })
+  await client.connect()
+  try {
+    const rows = await client.query<{ session_id: string; type: string; cause: string | null }>(
+      "select session_id, type, cause from connection_events where session_id = any($1) and occurred_at >= $2 order by position",
+      [sessionIds, since]
+    )
+    const bySession = new Map<string, Array<string>>()
+    for (const row of rows.rows) bySession.set(row.session_id, [...(bySession.get(row.session_id) ?? []), row.cause === null ? row.type : `${row.type}:${row.cause}`])
+    return bySession
+  } finally {
+    await client.end()
+  }
+}
+
 /** Waits until every one of these sessions' devices has logged in once more than before; the times from `since`. */
 const reconnectTimes = async (moved: ReadonlyArray<Paired>, before: Map<string, number>, since: number, timeoutMs: number) => {
   const times: Array<number> = []
@@ -154,22 +171,29 @@ const moveStep = async (
   databaseUrl: string,
   victim: RunnerProcess,
   stop: () => Promise<void>,
-  targetMs: number
+  targetMs: number,
+  /** The old owner must have closed each socket before the new one opened it (not so for a paused process). */
+  handOff = true
 ): Promise<StepResult> => {
   const started = performance.now()
   const owners = await ownersOf(databaseUrl)
   const moved = paired.filter((p) => owners.get(p.sessionId) === victim.runnerAddress)
   const before = new Map(paired.map((p) => [p.sessionId, p.device.logins]))
+  const watch = await watchMoves(databaseUrl, moved, victim.runnerAddress)
   const since = performance.now()
+  watch.signalled()
   await stop()
   const { missing, times } = await reconnectTimes(moved, before, since, Math.max(targetMs * 3, 60_000))
+  const moves = await watch.finish()
   const after = await ownersOf(databaseUrl)
   const stillThere = moved.filter((p) => after.get(p.sessionId) === victim.runnerAddress).length
   const p50 = percentile(times, 50)
   const p99 = percentile(times, 99)
   const max = Math.max(...times)
+  const overlapping = handOff ? moves.filter((m) => m.overlap) : []
   const failures = [
     ...missing.map((id) => `${id} did not log in again`),
+    ...overlapping.map((m) => `${m.sessionId}: the new owner's socket opened before the old one closed`),
     ...(max > targetMs ? [`max ${seconds(max)} over the ${seconds(targetMs)} target`] : []),
     ...(stillThere > 0 ? [`${stillThere} session(s) still owned by ${victim.name}`] : [])
   ]
@@ -178,9 +202,10 @@ const moveStep = async (
     requests: moved.length,
     acknowledged: times.length,
     lost: missing.length,
-    measure: `${times.length}/${moved.length} sessions of ${victim.name} back on the others: p50 ${seconds(p50)}, p99 ${seconds(p99)}, max ${seconds(max)} (target ${seconds(targetMs)})`,
+    measure: `${times.length}/${moved.length} sessions of ${victim.name} back on the others: p50 ${seconds(p50)}, p99 ${seconds(p99)}, max ${seconds(max)} (target ${seconds(targetMs)}); ` +
+      `p50/p99 after the signal: ${breakdown(moves)}${handOff ? `; ${overlapping.length} opened before the old socket closed` : ""}`,
     failures,
-    details: { moved: moved.length, p50Ms: p50, p99Ms: p99, maxMs: max }
+    details: { moved: moved.length, p50Ms: p50, p99Ms: p99, maxMs: max, phases: phaseFigures(moves) }
   })
 }
 
@@ -252,12 +277,15 @@ const main = async (): Promise<number> => {
   const call = api(token)
   console.log(`cluster drill${quick ? " --quick" : ""}: ${plan.sessions} sessions, 3 runners, PostgreSQL on 127.0.0.1:${pgPort}, logs in ${cluster.dir}`)
 
+  // The third runner reaches PostgreSQL through a proxy the drill can cut.
+  const proxy = await startDbProxy(await freePort(32_000, 32_700), { host: "127.0.0.1", port: pgPort })
+  const proxiedUrl = databaseUrl.replace(`:${pgPort}/`, `:${proxy.port}/`)
   for (const n of [1, 2, 3]) {
     const runner = runnerProcess({
       name: `gateway-${n}`,
       httpPort: await freePort(30_000, 31_000),
       runnerPort: await freePort(31_000, 32_000),
-      databaseUrl,
+      databaseUrl: n === 3 ? proxiedUrl : databaseUrl,
       whatsapp: { url: fake.url, certRoot: fake.certRoot },
       logDir: cluster.dir,
       shardLockExpiryMs: SHARD_LOCK_EXPIRY_MS
@@ -285,23 +313,68 @@ const main = async (): Promise<number> => {
     await victim.exited(10_000)
   }, plan.failoverTargetMs))
 
-  if (!quick) {
+  {
     // The killed runner comes back (its shards rebalance onto it), then hands its sessions over on SIGTERM.
     await victim.start()
     await settle(paired, databaseUrl)
     const leaving = await busiest(databaseUrl)
     let exitMs = 0
+    const leavingOwned = [...(await ownersOf(databaseUrl)).entries()].filter(([, runner]) => runner === leaving.runnerAddress).map(([id]) => id)
+    const signalledAt = new Date()
     const handover = await moveStep("SIGTERM hand-over", paired, databaseUrl, leaving, async () => {
       const signalled = performance.now()
       leaving.signal("SIGTERM")
       await leaving.exited(30_000)
       exitMs = performance.now() - signalled
     }, plan.handoverTargetMs)
+    // The durable record a non-owner reads `connected` from: the old owner's last Disconnected, then the new owner's Connected.
+    // The new owner records its Connected just after the login the fake saw: given a few seconds.
+    let records = new Map<string, Array<string>>()
+    // What must hold: the last record is the new owner's Connected. The old owner's shutdown Disconnected
+    // comes first when it was recorded within the stopping entity's bound (2 s): counted, not required.
+    const handedOver = (id: string) => (records.get(id) ?? []).at(-1) === "session.connected"
+    const withShutdown = (id: string) => (records.get(id) ?? []).includes("session.disconnected:shutdown")
+    const recordsDeadline = Date.now() + 5_000
+    do {
+      records = await connectionRecords(databaseUrl, leavingOwned, signalledAt)
+      if (leavingOwned.every(handedOver)) break
+      await sleep(200)
+    } while (Date.now() < recordsDeadline)
+    const recorded = leavingOwned.filter(handedOver).length
+    const unrecorded = leavingOwned.filter((id) => !handedOver(id)).slice(0, 3).map((id) => `${id}: ${(records.get(id) ?? []).join(", ") || "nothing"}`)
     // How long the leaving process took to exit bounds how soon its shard locks are free.
-    results.push({ ...handover, measure: `${handover.measure}; it exited ${seconds(exitMs)} after SIGTERM`, details: { ...handover.details, exitMs } })
+    results.push({
+      ...handover,
+      ok: handover.ok && recorded === leavingOwned.length,
+      measure: `${handover.measure}; it exited ${seconds(exitMs)} after SIGTERM; connection log: ${recorded}/${leavingOwned.length} end with the new owner's Connected, ` +
+        `${leavingOwned.filter(withShutdown).length} with the old owner's shutdown Disconnected before it`,
+      failures: [...handover.failures, ...(recorded === leavingOwned.length ? [] : [`${leavingOwned.length - recorded} session(s) whose connection log does not end with a Connected (${unrecorded.join("; ")})`])],
+      details: { ...handover.details, exitMs, recordedHandOvers: recorded, recordedShutdowns: leavingOwned.filter(withShutdown).length }
+    })
     await leaving.start()
     await settle(paired, databaseUrl)
+  }
 
+  {
+    // The third runner loses PostgreSQL (every connection cut, new ones refused) while it owns sessions:
+    // unable to renew its shard locks, it must drop its sockets before the others may take its shards.
+    const cutOff = runners[2]!
+    const cut = await moveStep("database connection cut", paired, databaseUrl, cutOff, async () => {
+      proxy.cut()
+    }, plan.failoverTargetMs)
+    const survived = cutOff.alive()
+    proxy.restore()
+    results.push({
+      ...cut,
+      ok: cut.ok && survived,
+      failures: [...cut.failures, ...(survived ? [] : [`${cutOff.name} died without its database`])]
+    })
+    // Its database back, it rejoins and takes its share again.
+    if (!survived) await cutOff.start()
+    await settle(paired, databaseUrl)
+  }
+
+  if (!quick) {
     // The zombie: paused while the others take its sessions over, then woken.
     const zombie = await busiest(databaseUrl)
     const logFrom = statSync(zombie.logFile).size
@@ -309,7 +382,7 @@ const main = async (): Promise<number> => {
     let contAt = new Date()
     const moved = await moveStep(`SIGSTOP ${plan.zombieMs / 1000} s (zombie)`, paired, databaseUrl, zombie, async () => {
       zombie.signal("SIGSTOP")
-    }, plan.failoverTargetMs)
+    }, plan.failoverTargetMs, false)
     const left = plan.zombieMs - (Date.now() - stopAt.getTime())
     if (left > 0) await sleep(left)
     contAt = new Date()
@@ -380,6 +453,7 @@ const main = async (): Promise<number> => {
   console.log(`\nresults: ${file}`)
   for (const runner of runners) runner.signal("SIGTERM")
   await Promise.all(runners.map((r) => r.exited(20_000)))
+  await proxy.close()
   await fake.close()
   return ok ? 0 : 1
 }

@@ -22,6 +22,7 @@ import { SignallingLogs } from "../webhooks/signalling-stores.js"
 import { Wakeups } from "../webhooks/wakeups.js"
 import { clusterEngine, fencedAdmission } from "./cluster-engine.js"
 import { ClusterPlacement } from "./cluster-placement.js"
+import { drainableRunnerStorage, handOverSettings, withHandOver } from "./hand-over.js"
 import { reconciler } from "./reconciler.js"
 import { SessionFences } from "./session-fences.js"
 import { WaSessionLive } from "./wa-session-handlers.js"
@@ -60,8 +61,11 @@ const TABLE_PREFIX = "wa_cluster"
  * session's entity starts within a second or two of its shard's arrival.
  */
 const sharding = (options: ClusterOptions) => {
-  // A third of the expiry: two refreshes may fail before another runner may take the shards.
-  const refresh = Duration.max(Duration.seconds(1), Duration.millis(Math.floor(Duration.toMillis(options.shardLockExpiry) / 3)))
+  // A quarter of the expiry. A refresh that cannot reach the database hangs until it is cut off, one
+  // interval later (measured: the drill's database cut): a runner that lost its database learns it at
+  // most two intervals after its last refresh, and its sockets then have half the expiry (5 s at 10 s)
+  // to close before another runner may take its shards. A third would leave a third.
+  const refresh = Duration.max(Duration.seconds(1), Duration.millis(Math.floor(Duration.toMillis(options.shardLockExpiry) / 4)))
   const config = {
     runnerAddress: RunnerAddressOf(options.advertiseHost, options.runnerPort),
     runnerListenAddress: RunnerAddressOf(options.runnerHost, options.runnerPort),
@@ -69,21 +73,24 @@ const sharding = (options: ClusterOptions) => {
     shardLockRefreshInterval: refresh,
     shardLockDisableAdvisory: true,
     entityMessagePollInterval: Duration.seconds(1),
-    refreshAssignmentsInterval: Duration.seconds(1),
+    // How soon the others see a runner leave or arrive: a hand-over waits on it once.
+    refreshAssignmentsInterval: Duration.millis(250),
+    ...handOverSettings,
     runnerHealthCheckInterval: Duration.seconds(2),
     entityTerminationTimeout: Duration.seconds(5)
   }
   const sql = PgClient.layer({ url: Redacted.make(options.databaseUrl), maxConnections: 4, applicationName: "wa-gateway cluster" })
   // Runners starting at once race on creating the cluster's tables (a defect inside the storage
   // layers): the loser starts over after a moment, when the tables are there.
-  const storage = Layer.merge(SqlMessageStorage.layerWith({ prefix: TABLE_PREFIX }), SqlRunnerStorage.layerWith({ prefix: TABLE_PREFIX })).pipe(
+  const runnerStorage = Layer.provide(drainableRunnerStorage, SqlRunnerStorage.layerWith({ prefix: TABLE_PREFIX }))
+  const storage = Layer.merge(SqlMessageStorage.layerWith({ prefix: TABLE_PREFIX }), runnerStorage).pipe(
     Layer.provide(ShardingConfig.layer(config)),
     Layer.provide(sql),
     Layer.catchAllCause((cause) => Layer.fail(new StoreUnavailable({ message: `the cluster's storage could not start: ${Cause.pretty(cause)}` }))),
     Layer.retry(Schedule.spaced("500 millis").pipe(Schedule.jittered, Schedule.intersect(Schedule.recurs(10))))
   )
   return NodeClusterSocket.layer({ storage: "byo", runnerHealth: "ping", shardingConfig: config }).pipe(
-    Layer.provide(storage),
+    Layer.provideMerge(storage),
     Layer.mapError((error) => new StoreUnavailable({ message: `the cluster runner could not start: ${String(error)}` }))
   )
 }
@@ -118,9 +125,11 @@ export const clusterGatewayLayer = (options: ClusterGatewayOptions): Layer.Layer
     Layer.merge(EventFeed.layer({ pollInterval: options.webhooks?.pollInterval }), WebhookDispatcher.layer(options.webhooks)),
     supervised
   )
-  const clustered = Layer.provideMerge(
+  // The entities stop first, then the runner lets go of its shard locks, then the rest of the runner stops.
+  const clustered = withHandOver(
     Layer.mergeAll(ClusterPlacement, WaSessionLive, reconciler(cluster.reconcileInterval ?? Duration.seconds(10))),
-    Layer.merge(eventsOut, sharding(cluster))
+    Layer.merge(eventsOut, sharding(cluster)),
+    RunnerAddress.make(cluster.advertiseHost, cluster.runnerPort)
   )
   return Layer.provideMerge(Layer.merge(Layer.provide(GatewayOn, clustered), EngineMetricsLive), eventsOut)
 }

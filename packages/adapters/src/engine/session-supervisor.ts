@@ -126,10 +126,11 @@ const make = (options: SupervisorOptions) =>
      */
     const recordConnection = (sessionId: SessionId, change: ConnectionChange): Effect.Effect<void> =>
       Effect.gen(function* () {
-        if (!(yield* owned(sessionId))) {
+        // Both at once: a runner that stops or takes over many sessions records as many changes at once.
+        const [mine, record] = yield* Effect.all([owned(sessionId), store.getSession(sessionId)], { concurrency: 2 })
+        if (!mine) {
           return yield* Effect.logWarning(`connection change ${change._tag} not recorded: refused by the ownership fence, another process owns the session`)
         }
-        const record = yield* store.getSession(sessionId)
         if (Option.isNone(record)) return
         const occurredAt = new Date(yield* Clock.currentTimeMillis)
         yield* connections.record({ sessionId, orgId: record.value.orgId, change, status: record.value.status, occurredAt })

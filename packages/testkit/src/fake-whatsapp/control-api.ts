@@ -48,6 +48,7 @@ export const describeDevice = (device: FakeDevice) => ({
     openedAt: c.openedAt.toISOString(),
     closedAt: c.closedAt?.toISOString() ?? null,
     loggedIn: c.loggedIn,
+    loggedInAt: c.loggedInAt?.toISOString() ?? null,
     refusedWith: c.refusedWith ?? null
   }))
 })

@@ -34,6 +34,8 @@ export interface ConnectionRecord {
   closedAt: Date | undefined
   /** True once the login was accepted (`<success>`). */
   loggedIn: boolean
+  /** When the login was accepted. */
+  loggedInAt: Date | undefined
   /** The code the login was refused with (`<failure reason>`), if it was. */
   refusedWith: number | undefined
 }
@@ -79,7 +81,7 @@ export class DeviceRecord {
 
   /** Records a socket of this device; an overlap is recorded right now if another one is still open. */
   attach(connection: LiveConnection, kind: ConnectionKind, openedAt: Date): ConnectionRecord {
-    const record: ConnectionRecord = { connectionId: connection.id, kind, openedAt, closedAt: undefined, loggedIn: false, refusedWith: undefined }
+    const record: ConnectionRecord = { connectionId: connection.id, kind, openedAt, closedAt: undefined, loggedIn: false, loggedInAt: undefined, refusedWith: undefined }
     this.connections.push(record)
     this.live.set(connection.id, { connection, record })
     if (this.live.size > 1) this.overlaps.push({ at: new Date(), connectionIds: [...this.live.keys()] })
@@ -95,6 +97,7 @@ export class DeviceRecord {
 
   loggedIn(record: ConnectionRecord): void {
     record.loggedIn = true
+    record.loggedInAt = new Date()
     for (const wake of [...this.loginListeners]) wake()
   }
 
