@@ -94,17 +94,23 @@ const eventually = <E, R>(check: Effect.Effect<boolean, E, R>) =>
 
 const ensure = (sessionId: SessionId) => Effect.flatMap(WaSession.client, (client) => client(sessionId).Ensure())
 
+/** A runner in a fresh schema with one paired session, its entity started and its socket open. */
+const connectedOnRunner = Effect.gen(function* () {
+  const schema = yield* freshSchema
+  const engine = yield* pretendEngine
+  const context = yield* Layer.build(runner(schema, engine))
+  const sessionId = randomSessionId()
+  const orgId = newOrg()
+  yield* Effect.provide(pairedSession(sessionId, orgId), context)
+  yield* Effect.provide(ensure(sessionId), context)
+  yield* eventually(Effect.map(Ref.get(engine.pretend.open), (open) => open.has(sessionId)))
+  return { schema, engine, context, sessionId, orgId }
+})
+
 describe("a WaSession entity", () => {
   it.live("started for a paired session takes its fence, then reconnects the session", () =>
     Effect.scoped(Effect.gen(function* () {
-      const schema = yield* freshSchema
-      const engine = yield* pretendEngine
-      const context = yield* Layer.build(runner(schema, engine))
-      const sessionId = randomSessionId()
-      yield* Effect.provide(pairedSession(sessionId, newOrg()), context)
-
-      yield* Effect.provide(ensure(sessionId), context)
-      yield* eventually(Effect.map(Ref.get(engine.pretend.open), (open) => open.has(sessionId)))
+      const { context, sessionId } = yield* connectedOnRunner
       expect(Option.isSome(yield* Effect.provide(Effect.flatMap(SessionFences, (f) => f.ownership.fenceOf(sessionId)), context))).toBe(true)
     })), 30_000)
 
@@ -125,12 +131,7 @@ describe("a WaSession entity", () => {
 
   it.live("stops after a bound when its last Disconnected cannot be recorded (the connection log hangs)", () =>
     Effect.scoped(Effect.gen(function* () {
-      const schema = yield* freshSchema
-      const engine = yield* pretendEngine
-      const context = yield* Layer.build(runner(schema, engine))
-      const sessionId = randomSessionId()
-      yield* Effect.provide(pairedSession(sessionId, newOrg()), context)
-      yield* Effect.provide(ensure(sessionId), context)
+      const { schema, engine, context, sessionId } = yield* connectedOnRunner
       yield* eventually(Effect.map(changes(schema, sessionId), (seen) => seen.includes("session.connected")))
       const fenceOf = Effect.provide(Effect.flatMap(SessionFences, (f) => f.ownership.fenceOf(sessionId)), context)
       expect(Option.isSome(yield* fenceOf)).toBe(true)
@@ -150,15 +151,7 @@ describe("a WaSession entity", () => {
 
   it.live("lets itself go once its device has logged out", () =>
     Effect.scoped(Effect.gen(function* () {
-      const schema = yield* freshSchema
-      const engine = yield* pretendEngine
-      const context = yield* Layer.build(runner(schema, engine))
-      const sessionId = randomSessionId()
-      const orgId = newOrg()
-      yield* Effect.provide(pairedSession(sessionId, orgId), context)
-      yield* Effect.provide(ensure(sessionId), context)
-      yield* eventually(Effect.map(Ref.get(engine.pretend.open), (open) => open.has(sessionId)))
-
+      const { engine, context, sessionId, orgId } = yield* connectedOnRunner
       yield* engine.pretend.report(EngineEvent.LoggedOutByDevice({ sessionId }))
       // Idle entities are reaped every 5 s at the soonest (@effect/cluster's reaper); a kept-alive one never.
       expect(yield* Deferred.await(engine.pretend.stopped).pipe(Effect.timeout("30 seconds"))).toBe(sessionId)
