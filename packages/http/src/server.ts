@@ -215,9 +215,7 @@ export const serverLayer = <R>(
     Layer.provide(metricsRoutes(options.metrics ?? { token: Option.none(), processMetrics: false })),
     Layer.provide(uiRoutesWhen(options.ui ?? true)),
     Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" })),
-    Layer.provide(HttpApiBuilder.middleware(Effect.map(sessionReadsFastPath, (fastPath) => flow(fastPath, envelope))).pipe(
-      Layer.provide(Authentication.Live)
-    )),
+    Layer.provide(HttpApiBuilder.middleware(Effect.map(sessionReadsFastPath, (fastPath) => flow(fastPath, envelope)))),
     Layer.provide(api),
     // The platform's own server span copies every header and the URL into
     // attributes: never wanted (with tracing on, `requestSpan` makes a lean one).
