@@ -34,6 +34,4 @@ const signerOf = (secret: string): Webhook => {
 
 /** `webhook-signature`: one `v1,<base64>` per live secret, space-separated (Standard Webhooks). */
 export const signatureHeader = (secrets: ReadonlyArray<string>, messageId: string, timestamp: Date, body: string): string =>
-  secrets.length === 1 && secrets[0] !== undefined
-    ? signerOf(secrets[0]).sign(messageId, timestamp, body)
-    : secrets.map((secret) => signerOf(secret).sign(messageId, timestamp, body)).join(" ")
+  secrets.map((secret) => signerOf(secret).sign(messageId, timestamp, body)).join(" ")

@@ -7,7 +7,7 @@ import { toApiError } from "../middleware/envelope.js"
 import { REQUEST_ID_HEADER, requestIdFrom, requestLine } from "../middleware/request-log.js"
 import { RequestId } from "../middleware/request-id.js"
 import { routeTemplate } from "../metrics/route-template.js"
-import { sessionReadRoutes } from "./read-fast-path.js"
+import { type ReadRoute, sessionReadRoutes } from "./read-fast-path.js"
 
 /** Takes a request from Node before the platform does (true), or leaves it (false). */
 export type NodeRequestTaker = (request: IncomingMessage, response: ServerResponse) => boolean
@@ -71,7 +71,7 @@ export const makeNodeReadPath = Effect.gen(function* () {
   const logsRequests = !LogLevel.lessThan(LogLevel.Info, FiberRefs.getOrDefault(runtime.fiberRefs, FiberRef.currentMinimumLogLevel))
   const run = Runtime.runFork(runtime)
 
-  const handle = (request: IncomingMessage, response: ServerResponse, route: NonNullable<ReturnType<typeof routeOf>>) => {
+  const handle = (request: IncomingMessage, response: ServerResponse, route: ReadRoute) => {
     const url = request.url ?? "/"
     const requestId = requestIdFrom(firstValue(request.headers[REQUEST_ID_HEADER]))
     response.setHeader(REQUEST_ID_HEADER, requestId)
