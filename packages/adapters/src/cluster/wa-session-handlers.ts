@@ -46,12 +46,12 @@ export const WaSessionLive = WaSession.toLayer(
     // session's current one (the supervisor records a change only then). Recorded after the fence, it
     // would be refused; and were it not, it could land after the new owner's `Connected`.
     const stop = Effect.scoped(Effect.gen(function* () {
-      const recorded = yield* supervisor.handled
+      const recorded = yield* supervisor.handledOf(sessionId)
       const connected = yield* engine.isConnected(sessionId)
       yield* engine.stop(sessionId)
       if (!connected) return
       yield* Queue.take(recorded).pipe(
-        Effect.repeat({ until: (event) => event._tag === "Disconnected" && event.sessionId === sessionId }),
+        Effect.repeat({ until: (event) => event._tag === "Disconnected" }),
         // A finalizer runs uninterruptibly: without this the bound could not cut the wait short (and a
         // supervisor already stopped would never answer it).
         Effect.interruptible,
@@ -65,7 +65,7 @@ export const WaSessionLive = WaSession.toLayer(
     const letGoWhenDone = (events: Queue.Dequeue<EngineEvent>) =>
       Effect.forever(Effect.gen(function* () {
         const event = yield* Queue.take(events)
-        if (event.sessionId !== sessionId || (event._tag !== "LoggedOutByDevice" && event._tag !== "PairingFailed")) return
+        if (event._tag !== "LoggedOutByDevice" && event._tag !== "PairingFailed") return
         const record = yield* store.getSession(sessionId)
         const status = Option.map(record, (r) => r.status)
         if (!Option.contains(status, "paired") && !Option.contains(status, "pairing")) yield* keepAlive(false)
@@ -78,8 +78,8 @@ export const WaSessionLive = WaSession.toLayer(
     // Finalizers run in reverse: the startup is interrupted, then the socket closes, then the fence is let go.
     const fenceScope = yield* Scope.fork(yield* Effect.scope, ExecutionStrategy.sequential)
     yield* Effect.addFinalizer(() => stop)
-    // What the supervisor has recorded of every session's engine events, from the entity's start on.
-    const handled = yield* supervisor.handled
+    // What the supervisor has recorded of this session's engine events, from the entity's start on.
+    const handled = yield* supervisor.handledOf(sessionId)
 
     const startup = Effect.gen(function* () {
       const fence = yield* fences.hold(sessionId).pipe(

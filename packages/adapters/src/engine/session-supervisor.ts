@@ -52,6 +52,8 @@ export class SessionSupervisor extends Context.Tag("wa-gateway/SessionSupervisor
    * caller that must wait until one took effect. Subscribe before causing it.
    */
   readonly handled: Effect.Effect<Queue.Dequeue<EngineEvent>, never, Scope.Scope>
+  /** `handled`, of one session only: what a session's own entity waits on (it never sees the others'). */
+  readonly handledOf: (sessionId: SessionId) => Effect.Effect<Queue.Dequeue<EngineEvent>, never, Scope.Scope>
   /** For `/readyz`: the boot pass's progress. */
   readonly resumeProgress: Effect.Effect<ResumeProgress>
 }>() {
@@ -187,6 +189,25 @@ const make = (options: SupervisorOptions) =>
     // dispatcher only routes, so it never waits on a session's store writes.
     const inboxes = new Map<SessionId, Queue.Queue<EngineEvent>>()
     const workers = yield* FiberMap.make<SessionId>()
+    // Per-session subscribers: a runner's hundreds of entities each get their own session's events
+    // instead of all of them each (which grew with sessions × events).
+    const subscribersOf = new Map<SessionId, Set<Queue.Enqueue<EngineEvent>>>()
+    const published = (event: EngineEvent) =>
+      Effect.zipRight(
+        PubSub.publish(handled, event),
+        Effect.forEach(subscribersOf.get(event.sessionId) ?? [], (subscriber) => Queue.offer(subscriber, event), { discard: true })
+      )
+    const handledOf = (sessionId: SessionId) =>
+      Effect.acquireRelease(
+        Effect.tap(Queue.unbounded<EngineEvent>(), (queue) =>
+          Effect.sync(() => subscribersOf.set(sessionId, (subscribersOf.get(sessionId) ?? new Set()).add(queue)))),
+        (queue) =>
+          Effect.zipRight(Effect.sync(() => {
+            const subscribers = subscribersOf.get(sessionId)
+            subscribers?.delete(queue)
+            if (subscribers?.size === 0) subscribersOf.delete(sessionId)
+          }), Queue.shutdown(queue))
+      )
 
     const work = (inbox: Queue.Dequeue<EngineEvent>) =>
       Effect.forever(Effect.flatMap(Queue.take(inbox), (event) =>
@@ -194,7 +215,7 @@ const make = (options: SupervisorOptions) =>
           Effect.annotateLogs({ sessionId: event.sessionId }),
           Effect.zipRight(handle(event)),
           Effect.catchAllCause((cause) => Effect.logError(`handling ${event._tag} failed`, cause)),
-          Effect.zipRight(PubSub.publish(handled, event))
+          Effect.zipRight(published(event))
         )))
 
     const inboxOf = (sessionId: SessionId) =>
@@ -261,6 +282,7 @@ const make = (options: SupervisorOptions) =>
           Effect.zipRight(FiberMap.remove(workers, sessionId), Effect.sync(() => inboxes.delete(sessionId)))
         ),
       handled: PubSub.subscribe(handled),
+      handledOf,
       resumeProgress: Ref.get(progress)
     } satisfies Context.Tag.Service<SessionSupervisor>
   })

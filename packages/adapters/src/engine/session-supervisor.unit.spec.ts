@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Context, Deferred, Effect, Fiber, Layer, Option, Queue, Ref, Stream, TestClock } from "effect"
+import { Context, Deferred, Effect, Exit, Fiber, Layer, Option, Queue, Ref, Scope, Stream, TestClock } from "effect"
 import {
   CompletePairing,
   DeleteSession,
@@ -97,6 +97,24 @@ describe("SessionSupervisor", () => {
       expect(record.identity?.pushName).toBe("Acme")
       expect(yield* isConnected(sessionId)).toBe(true)
       expect(yield* eventTypes(sessionId)).toEqual(["SessionCreated", "PairingStarted", "SessionPaired"])
+    })))
+
+  it.effect("handledOf gives one session's handled events only, and nothing once its scope has closed", () =>
+    withGateway(Effect.gen(function* () {
+      const supervisor = yield* SessionSupervisor
+      const one = yield* pairedByQr
+      const other = yield* pairedByQr
+      const phoneSim = yield* SimulatedPhone
+      const scope = yield* Scope.make()
+      const ofOne = yield* Scope.extend(supervisor.handledOf(one), scope)
+      yield* causeAndAwait(phoneSim.dropConnection(other, 1000))
+      yield* causeAndAwait(phoneSim.dropConnection(one, 1000))
+      const received = yield* Queue.takeAll(ofOne)
+      expect([...received].map((e) => [e._tag, e.sessionId])).toEqual([["Disconnected", one]])
+      yield* Scope.close(scope, Exit.void)
+      expect(yield* Queue.isShutdown(ofOne)).toBe(true)
+      // Its reconnection is handled as before, with no subscriber left to offer it to.
+      yield* awaitHandled("Connected", TestClock.adjust("1 second"), one)
     })))
 
   it.effect("unlinking on the phone logs the session out by the device and marks it disconnected", () =>

@@ -49,12 +49,26 @@ const isUsableCreds = Schema.is(Schema.Struct({
   advSecretKey: Schema.String
 }))
 
+/**
+ * `initAuthCreds()`'s plain fields (counters, flags, settings), what stored
+ * creds lacking a field a newer Baileys added get. Made once: `initAuthCreds`
+ * also generates three key pairs and a signature (~6 ms), which every resume
+ * would throw away. Were a byte field ever among them (a key a newer Baileys
+ * generates), it could not be shared between sessions: then every decode
+ * calls `initAuthCreds` again.
+ */
+const { noiseKey: _n, pairingEphemeralKeyPair: _p, signedIdentityKey: _i, signedPreKey: _s, registrationId: _r, advSecretKey: _a, ...plainDefaults } = initAuthCreds()
+const plainDefaultsHoldBytes = encodeValue(plainDefaults).includes('"Buffer"')
+
+// Cloned each time: Baileys mutates creds in place, so no two sessions may share an object.
+const defaultCreds = () => (plainDefaultsHoldBytes ? initAuthCreds() : structuredClone(plainDefaults))
+
 /** Stored creds read back; fields a newer Baileys added default to `initAuthCreds()`'s. */
 export const decodeCreds = (text: JsonText): Either.Either<AuthenticationCreds, string> => {
   const parsed = Either.try(() => decodeValue(text))
   if (Either.isLeft(parsed)) return Either.left("the stored creds are not JSON")
   const value = parsed.right
-  return isUsableCreds(value) ? Either.right({ ...initAuthCreds(), ...value }) : Either.left("the stored creds lack their key pairs")
+  return isUsableCreds(value) ? Either.right({ ...defaultCreds(), ...value }) : Either.left("the stored creds lack their key pairs")
 }
 
 /**

@@ -30,10 +30,33 @@ const curve = libsignalCurve()
 const signalPublicKey = (publicKey: Uint8Array): Buffer =>
   publicKey.length === 33 ? Buffer.from(publicKey) : Buffer.concat([Buffer.from([5]), publicKey])
 
+/**
+ * Signatures found valid, by their exact bytes. Every handshake with the same
+ * server presents the same chain, and libsignal's pure-JS check costs ~6 ms a
+ * signature: a runner taking over a hundred sessions spent a fifth of its CPU
+ * re-checking two signatures it had already checked (measured in the cluster
+ * drill's hand-over). Only a yes is kept; the same bytes get the same answer.
+ */
+const verified = new Set<string>()
+const VERIFIED_LIMIT = 64
+
+const tripleKey = (publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): string =>
+  `${Buffer.from(publicKey).toString("base64")}.${Buffer.from(message).toString("base64")}.${Buffer.from(signature).toString("base64")}`
+
+const remember = (key: string) => {
+  // Oldest first out: a Set iterates in insertion order.
+  if (verified.size >= VERIFIED_LIMIT) verified.delete(verified.values().next().value ?? key)
+  verified.add(key)
+}
+
 /** XEdDSA verification that means it: true only when libsignal says the signature is valid. */
 export const honouringVerify = (publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean => {
+  const key = tripleKey(publicKey, message, signature)
+  if (verified.has(key)) return true
   try {
-    return curve.verifySignature(signalPublicKey(publicKey), message, signature) === true
+    const valid = curve.verifySignature(signalPublicKey(publicKey), message, signature) === true
+    if (valid) remember(key)
+    return valid
   } catch {
     return false
   }

@@ -70,6 +70,25 @@ describe("the server certificate check", () => {
     expect(honouringVerify(rootA.public, message, new Uint8Array(3))).toBe(false)
   })
 
+  it("a signature already found valid is valid again, and a changed byte after it is still refused", () => {
+    const message = Buffer.from("repeated details")
+    const signature = Curve.sign(rootA.private, message)
+    for (let i = 0; i < 3; i++) expect(honouringVerify(rootA.public, message, signature)).toBe(true)
+    const flipped = Uint8Array.from(signature, (b, i) => (i === 10 ? b ^ 1 : b))
+    expect(honouringVerify(rootA.public, message, flipped)).toBe(false)
+    expect(honouringVerify(rootB.public, message, signature)).toBe(false)
+    expect(honouringVerify(rootA.public, Buffer.from("repeated detailz"), signature)).toBe(false)
+  })
+
+  it("many distinct valid signatures (more than it remembers) all stay valid, and wrong ones stay wrong", () => {
+    for (let i = 0; i < 70; i++) {
+      const message = Buffer.from(`details ${i}`)
+      const signature = Curve.sign(rootA.private, message)
+      expect(honouringVerify(rootA.public, message, signature)).toBe(true)
+      if (i % 20 === 0) expect(honouringVerify(rootB.public, message, signature)).toBe(false)
+    }
+  })
+
   it.effect("with the verifier, Baileys' handshake accepts a chain from the configured root", () =>
     Effect.gen(function* () {
       const serverStatic = Curve.generateKeyPair()
