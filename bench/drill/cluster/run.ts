@@ -19,6 +19,7 @@ import { printTable, writeResults } from "../report.js"
 import { createApiKey } from "../server-process.js"
 import { sleep, type StepResult } from "../step.js"
 import { startDbProxy } from "./db-proxy.js"
+import { profileRunners, profilingEnabled, watchTables } from "./profiler.js"
 import { type RunnerProcess, runnerProcess } from "./runner-process.js"
 import { breakdown, percentile, phaseFigures, watchMoves } from "./timeline.js"
 
@@ -29,6 +30,8 @@ const plan = quick
 /** The runners' CLUSTER_SHARD_LOCK_EXPIRY_MS: the default, unless the drill is told otherwise. */
 const SHARD_LOCK_EXPIRY_MS = Number(process.env["DRILL_SHARD_LOCK_EXPIRY_MS"] ?? 10_000)
 const PAIRING_CONCURRENCY = 8
+/** `DRILL_STEPS=handover,cut`: only these moves (kill, handover, cut, zombie, throughput), to look at one closely. */
+const STEPS = new Set((process.env["DRILL_STEPS"] ?? "kill,handover,cut,zombie,throughput").split(","))
 const name = quick ? "drill-cluster-quick" : "drill-cluster"
 const resultsDir = fileURLToPath(new URL("../../results", import.meta.url))
 
@@ -137,14 +140,19 @@ const connectionRecords = async (databaseUrl: string, sessionIds: ReadonlyArray<
   }
 }
 
-/** Waits until every one of these sessions' devices has logged in once more than before; the times from `since`. */
+/**
+ * Waits until every one of these sessions' devices has logged in once more than before; each time is from
+ * `since` (wall clock) to that login as the fake saw it, not to when this wait noticed it (which, behind a
+ * slow process exit, would add the exit's time to every session).
+ */
 const reconnectTimes = async (moved: ReadonlyArray<Paired>, before: Map<string, number>, since: number, timeoutMs: number) => {
   const times: Array<number> = []
   const missing: Array<string> = []
   await Promise.all(moved.map(async ({ device, sessionId }) => {
     try {
       await device.waitForLogin({ count: (before.get(sessionId) ?? 0) + 1, timeoutMs })
-      times.push(performance.now() - since)
+      const login = device.connections.find((c) => c.openedAt.getTime() >= since && c.loggedInAt !== undefined)
+      times.push((login?.loggedInAt?.getTime() ?? Date.now()) - since)
     } catch {
       missing.push(sessionId)
     }
@@ -180,10 +188,14 @@ const moveStep = async (
   const moved = paired.filter((p) => owners.get(p.sessionId) === victim.runnerAddress)
   const before = new Map(paired.map((p) => [p.sessionId, p.device.logins]))
   const watch = await watchMoves(databaseUrl, moved, victim.runnerAddress)
-  const since = performance.now()
+  const tables = profilingEnabled ? await watchTables(databaseUrl) : undefined
+  const profiles = profilingEnabled ? await profileRunners(runners.filter((r) => r !== victim), resultsDir, `${name}-${label.replace(/[^a-z0-9]+/gi, "-")}`) : undefined
+  const since = Date.now()
   watch.signalled()
   await stop()
   const { missing, times } = await reconnectTimes(moved, before, since, Math.max(targetMs * 3, 60_000))
+  if (profiles !== undefined) console.log(`profiles: ${(await profiles.stop()).join(", ")}`)
+  if (tables !== undefined) console.log(`${label}, the database's work:\n${await tables.report(moved.length)}`)
   const moves = await watch.finish()
   const after = await ownersOf(databaseUrl)
   const stillThere = moved.filter((p) => after.get(p.sessionId) === victim.runnerAddress).length
@@ -288,7 +300,8 @@ const main = async (): Promise<number> => {
       databaseUrl: n === 3 ? proxiedUrl : databaseUrl,
       whatsapp: { url: fake.url, certRoot: fake.certRoot },
       logDir: cluster.dir,
-      shardLockExpiryMs: SHARD_LOCK_EXPIRY_MS
+      shardLockExpiryMs: SHARD_LOCK_EXPIRY_MS,
+      inspectPort: profilingEnabled ? await freePort(29_000, 30_000) : undefined
     })
     runners.push(runner)
   }
@@ -307,16 +320,19 @@ const main = async (): Promise<number> => {
     measure: `${paired.length} sessions paired by QR, create and /qr each through a runner in turn; owners: ${spread}`
   }))
 
-  const victim = await busiest(databaseUrl)
-  results.push(await moveStep("kill -9 of the busiest runner", paired, databaseUrl, victim, async () => {
-    victim.signal("SIGKILL")
-    await victim.exited(10_000)
-  }, plan.failoverTargetMs))
-
-  {
-    // The killed runner comes back (its shards rebalance onto it), then hands its sessions over on SIGTERM.
+  if (STEPS.has("kill")) {
+    const victim = await busiest(databaseUrl)
+    results.push(await moveStep("kill -9 of the busiest runner", paired, databaseUrl, victim, async () => {
+      victim.signal("SIGKILL")
+      await victim.exited(10_000)
+    }, plan.failoverTargetMs))
+    // The killed runner comes back (its shards rebalance onto it).
     await victim.start()
     await settle(paired, databaseUrl)
+  }
+
+  if (STEPS.has("handover")) {
+    // The busiest runner hands its sessions over on SIGTERM.
     const leaving = await busiest(databaseUrl)
     let exitMs = 0
     const leavingOwned = [...(await ownersOf(databaseUrl)).entries()].filter(([, runner]) => runner === leaving.runnerAddress).map(([id]) => id)
@@ -355,7 +371,7 @@ const main = async (): Promise<number> => {
     await settle(paired, databaseUrl)
   }
 
-  {
+  if (STEPS.has("cut")) {
     // The third runner loses PostgreSQL (every connection cut, new ones refused) while it owns sessions:
     // unable to renew its shard locks, it must drop its sockets before the others may take its shards.
     const cutOff = runners[2]!
@@ -374,7 +390,7 @@ const main = async (): Promise<number> => {
     await settle(paired, databaseUrl)
   }
 
-  if (!quick) {
+  if (!quick && STEPS.has("zombie")) {
     // The zombie: paused while the others take its sessions over, then woken.
     const zombie = await busiest(databaseUrl)
     const logFrom = statSync(zombie.logFile).size
@@ -421,7 +437,7 @@ const main = async (): Promise<number> => {
     failures: loggedOut ? [] : [`${logout.status} ${JSON.stringify(logout.body)}`]
   }))
 
-  if (plan.throughput) {
+  if (plan.throughput && STEPS.has("throughput")) {
     const readStarted = performance.now()
     const ids = paired.map((p) => p.sessionId)
     const live = runners.filter((r) => r.alive())

@@ -15,6 +15,8 @@ export interface RunnerProcess {
   /** `host:port` as the cluster (and `session_owners.runner`) names it. */
   readonly runnerAddress: string
   readonly logFile: string
+  /** Where its inspector listens (`DRILL_PROFILE`), if it has one. */
+  readonly inspectPort: number | undefined
   readonly alive: () => boolean
   readonly pid: () => number | undefined
   readonly start: () => Promise<void>
@@ -32,6 +34,7 @@ export interface RunnerOptions {
   readonly whatsapp: { readonly url: string; readonly certRoot: string }
   readonly logDir: string
   readonly shardLockExpiryMs: number
+  readonly inspectPort?: number | undefined
 }
 
 export const runnerProcess = (options: RunnerOptions): RunnerProcess => {
@@ -42,7 +45,10 @@ export const runnerProcess = (options: RunnerOptions): RunnerProcess => {
 
   const start = async () => {
     const log = openSync(logFile, "a")
-    const current = spawn(process.execPath, ["packages/http/dist/main.js"], {
+    const current = spawn(process.execPath, [
+      ...(options.inspectPort === undefined ? [] : [`--inspect=127.0.0.1:${options.inspectPort}`]),
+      "packages/http/dist/main.js"
+    ], {
       cwd: root,
       env: {
         PATH: process.env["PATH"] ?? "",
@@ -89,6 +95,7 @@ export const runnerProcess = (options: RunnerOptions): RunnerProcess => {
     baseUrl,
     runnerAddress: `127.0.0.1:${options.runnerPort}`,
     logFile,
+    inspectPort: options.inspectPort,
     alive,
     pid: () => child?.pid,
     start,
