@@ -270,6 +270,41 @@ const getThroughput = async (token: string, targets: ReadonlyArray<RunnerProcess
   return { perSecond: done / (ms / 1000), failed }
 }
 
+/**
+ * API clients while sessions move: reads of the moved sessions (200) and `/qr` on them (400
+ * validation_error: already paired, answered by the owner's entity, wherever it runs now) through the
+ * runners that stay, until `stop`; anything else is an error a client would have seen.
+ */
+const probeClients = (call: Api, targets: ReadonlyArray<RunnerProcess>, sessionIds: ReadonlyArray<string>, clients = 4) => {
+  let running = true
+  let requests = 0
+  const unexpected: Array<string> = []
+  let turn = 0
+  const qrLatencies: Array<number> = []
+  const loops = Array.from({ length: clients }, async () => {
+    while (running) {
+      const i = turn++
+      const target = targets[i % targets.length]!
+      const sessionId = sessionIds[i % sessionIds.length]!
+      const read = i % 2 === 0
+      const path = read ? `/sessions/${sessionId}` : `/sessions/${sessionId}/qr`
+      requests++
+      const sent = performance.now()
+      const answer = await call(target, "GET", path).catch((e: unknown) => ({ status: 0, body: { error: String(e) } }))
+      if (!read) qrLatencies.push(performance.now() - sent)
+      const expected = read ? answer.status === 200 : answer.status === 400 && JSON.stringify(answer.body).includes('"validation_error"')
+      if (!expected) unexpected.push(`GET ${path} via ${target.name}: ${answer.status} ${JSON.stringify(answer.body)}`)
+    }
+  })
+  return {
+    stop: async () => {
+      running = false
+      await Promise.all(loops)
+      return { requests, unexpected, qrP99Ms: percentile(qrLatencies, 99) }
+    }
+  }
+}
+
 const busiest = async (databaseUrl: string): Promise<RunnerProcess> => {
   const owners = await ownersOf(databaseUrl)
   const count = (r: RunnerProcess) => [...owners.values()].filter((runner) => runner === r.runnerAddress).length
@@ -337,12 +372,14 @@ const main = async (): Promise<number> => {
     let exitMs = 0
     const leavingOwned = [...(await ownersOf(databaseUrl)).entries()].filter(([, runner]) => runner === leaving.runnerAddress).map(([id]) => id)
     const signalledAt = new Date()
+    const clients = probeClients(call, runners.filter((r) => r !== leaving), leavingOwned)
     const handover = await moveStep("SIGTERM hand-over", paired, databaseUrl, leaving, async () => {
       const signalled = performance.now()
       leaving.signal("SIGTERM")
       await leaving.exited(30_000)
       exitMs = performance.now() - signalled
     }, plan.handoverTargetMs)
+    const seen = await clients.stop()
     // The durable record a non-owner reads `connected` from: the old owner's last Disconnected, then the new owner's Connected.
     // The new owner records its Connected just after the login the fake saw: given a few seconds.
     let records = new Map<string, Array<string>>()
@@ -361,11 +398,17 @@ const main = async (): Promise<number> => {
     // How long the leaving process took to exit bounds how soon its shard locks are free.
     results.push({
       ...handover,
-      ok: handover.ok && recorded === leavingOwned.length,
+      ok: handover.ok && recorded === leavingOwned.length && seen.unexpected.length === 0,
+      serverErrors: seen.unexpected.length,
       measure: `${handover.measure}; it exited ${seconds(exitMs)} after SIGTERM; connection log: ${recorded}/${leavingOwned.length} end with the new owner's Connected, ` +
-        `${leavingOwned.filter(withShutdown).length} with the old owner's shutdown Disconnected before it`,
-      failures: [...handover.failures, ...(recorded === leavingOwned.length ? [] : [`${leavingOwned.length - recorded} session(s) whose connection log does not end with a Connected (${unrecorded.join("; ")})`])],
-      details: { ...handover.details, exitMs, recordedHandOvers: recorded, recordedShutdowns: leavingOwned.filter(withShutdown).length }
+        `${leavingOwned.filter(withShutdown).length} with the old owner's shutdown Disconnected before it; ` +
+        `API clients meanwhile (GET the moved sessions: 200; their /qr: 400 from the owner, p99 ${seconds(seen.qrP99Ms)}): ${seen.requests} requests, ${seen.unexpected.length} other answers`,
+      failures: [
+        ...handover.failures,
+        ...(recorded === leavingOwned.length ? [] : [`${leavingOwned.length - recorded} session(s) whose connection log does not end with a Connected (${unrecorded.join("; ")})`]),
+        ...seen.unexpected.slice(0, 5)
+      ],
+      details: { ...handover.details, exitMs, recordedHandOvers: recorded, recordedShutdowns: leavingOwned.filter(withShutdown).length, clientRequests: seen.requests, clientErrors: seen.unexpected.length }
     })
     await leaving.start()
     await settle(paired, databaseUrl)
