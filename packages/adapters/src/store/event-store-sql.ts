@@ -8,10 +8,10 @@ import {
   VersionConflict
 } from "@wa-gateway/domain"
 import { type Context, Effect, Layer, Option } from "effect"
-import { CompiledQuery, type Kysely, sql } from "kysely"
+import { CompiledQuery, sql } from "kysely"
 import { erasedIdentityJson } from "./erasure.js"
 import { decodeSessionRow, decodeSessionRows, decodeStoredEvent, encodeEvent, identityColumns } from "./event-codec.js"
-import { type Database, POSITIONS_PER_TRANSACTION, STREAM_VERSION_CONSTRAINT } from "./schema.js"
+import { POSITIONS_PER_TRANSACTION, STREAM_VERSION_CONSTRAINT } from "./schema.js"
 import { attempt, failUnavailable, isUniqueViolation, query, SqlDatabase } from "./sql-database.js"
 
 const sessionColumns = [
@@ -167,15 +167,26 @@ const oneEventTexts: Record<HeadShape, { readonly unfenced: string; readonly fen
  * shape (create, move, erase; fenced or not; the number of events), so each
  * shape is one prepared statement.
  */
-const appendStatement = (request: AppendRequest): CompiledQuery<{ position: string }> => {
+const appendStatement = (request: AppendRequest): { readonly text: string; readonly values: Array<unknown> } => {
   const shape = shapeOf(request)
   const fenced = request.fence !== undefined
   const texts = request.events.length === 1 ? oneEventTexts[shape] : undefined
   const text = texts === undefined ? appendText(shape, fenced, request.events.length) : fenced ? texts.fenced : texts.unfenced
-  return CompiledQuery.raw(text, appendParameters(request, shape))
+  return { text, values: appendParameters(request, shape) }
 }
 
-const make = (db: Kysely<Database>): Context.Tag.Service<EventStore> => {
+/** The highest position the append's rows report (`global_position::text`); anything else is a defect of the driver. */
+const lastPositionOf = (rows: ReadonlyArray<unknown>): bigint | undefined => {
+  let last = 0n
+  for (const row of rows) {
+    if (typeof row !== "object" || row === null || !("position" in row) || typeof row.position !== "string") return undefined
+    const position = BigInt(row.position)
+    if (position > last) last = position
+  }
+  return last
+}
+
+const make = ({ db, rows: statementRows }: Context.Tag.Service<SqlDatabase>): Context.Tag.Service<EventStore> => {
   const conflict = (request: AppendRequest) =>
     new VersionConflict({ streamId: request.streamId, expectedVersion: request.expectedVersion })
 
@@ -204,20 +215,19 @@ const make = (db: Kysely<Database>): Context.Tag.Service<EventStore> => {
     if (request.events.length > POSITIONS_PER_TRANSACTION) {
       return Effect.dieMessage(`an append takes at most ${POSITIONS_PER_TRANSACTION} events`)
     }
-    return attempt(() => db.executeQuery(appendStatement(request))).pipe(
+    const { text, values } = appendStatement(request)
+    return attempt(() => statementRows(text, values)).pipe(
       Effect.matchEffect({
         // Creating a stream that was deleted (head gone, events kept) trips the
         // unique (stream_id, stream_version) constraint: the stream exists.
         onFailure: (cause): Effect.Effect<never, VersionConflict | StoreUnavailable> =>
           isUniqueViolation(cause, STREAM_VERSION_CONSTRAINT) ? Effect.fail(conflict(request)) : failUnavailable(failure, cause),
-        onSuccess: ({ rows }): Effect.Effect<AppendResult, VersionConflict | StoreUnavailable | OwnershipLost> => {
+        onSuccess: (rows): Effect.Effect<AppendResult, VersionConflict | StoreUnavailable | OwnershipLost> => {
           if (rows.length === 0) return refused(request)
-          let lastPosition = 0n
-          for (const row of rows) {
-            const position = BigInt(row.position)
-            if (position > lastPosition) lastPosition = position
-          }
-          return Effect.succeed({ nextVersion: request.expectedVersion + request.events.length, lastPosition })
+          const lastPosition = lastPositionOf(rows)
+          return lastPosition === undefined
+            ? Effect.dieMessage("an append's rows carry no position")
+            : Effect.succeed({ nextVersion: request.expectedVersion + request.events.length, lastPosition })
         }
       })
     )
@@ -284,4 +294,4 @@ const isVisibleStatus = (status: string): status is "unpaired" | "pairing" | "pa
 
 /** The event store on PostgreSQL or PGlite, whichever `SqlDatabase` is. */
 export const EventStoreSql: Layer.Layer<EventStore, never, SqlDatabase> =
-  Layer.effect(EventStore, Effect.map(SqlDatabase, ({ db }) => make(db)))
+  Layer.effect(EventStore, Effect.map(SqlDatabase, make))
