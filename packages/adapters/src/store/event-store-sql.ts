@@ -10,7 +10,7 @@ import {
 import { type Context, Effect, Layer, Option } from "effect"
 import { CompiledQuery, sql } from "kysely"
 import { erasedIdentityJson } from "./erasure.js"
-import { decodeSessionRow, decodeSessionRows, decodeStoredEvent, encodeEvent, identityColumns } from "./event-codec.js"
+import { decodeSessionRow, decodeSessionRows, decodeStoredEvents, encodeEvent, identityColumns } from "./event-codec.js"
 import { POSITIONS_PER_TRANSACTION, STREAM_VERSION_CONSTRAINT } from "./schema.js"
 import { attempt, failUnavailable, isUniqueViolation, query, SqlDatabase } from "./sql-database.js"
 
@@ -235,7 +235,7 @@ const make = ({ db, rows: statementRows }: Context.Tag.Service<SqlDatabase>): Co
 
   const readStream = (streamId: string) =>
     query(() => sql`select ${eventColumns} from events where stream_id = ${streamId} order by stream_version`.execute(db), failure).pipe(
-      Effect.flatMap((result) => Effect.forEach(result.rows, decodeStoredEvent))
+      Effect.flatMap((result) => decodeStoredEvents(result.rows))
     )
 
   // Only rows of transactions older than every transaction still open; as
@@ -250,7 +250,7 @@ const make = ({ db, rows: statementRows }: Context.Tag.Service<SqlDatabase>): Co
         order by global_position
         limit ${Math.max(0, Math.floor(limit))}::integer`.execute(db),
       failure
-    ).pipe(Effect.flatMap((result) => Effect.forEach(result.rows, decodeStoredEvent)))
+    ).pipe(Effect.flatMap((result) => decodeStoredEvents(result.rows)))
 
   const rowsOf = (text: string, parameters: ReadonlyArray<unknown>) =>
     query(() => db.executeQuery(CompiledQuery.raw(text, [...parameters])), failure).pipe(Effect.map((result) => result.rows))
