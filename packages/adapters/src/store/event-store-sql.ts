@@ -210,28 +210,29 @@ const make = ({ db, rows: statementRows }: Context.Tag.Service<SqlDatabase>): Co
   }
 
   // Plain combinators rather than Effect.gen: this runs once per append, and the generator showed in its client-side profile.
-  const append = (request: AppendRequest): Effect.Effect<AppendResult, VersionConflict | StoreUnavailable | OwnershipLost> => {
-    if (request.events.length === 0) return Effect.dieMessage("an append needs at least one event")
-    if (request.events.length > POSITIONS_PER_TRANSACTION) {
-      return Effect.dieMessage(`an append takes at most ${POSITIONS_PER_TRANSACTION} events`)
-    }
-    const { text, values } = appendStatement(request)
-    return attempt(() => statementRows(text, values)).pipe(
-      Effect.matchEffect({
-        // Creating a stream that was deleted (head gone, events kept) trips the
-        // unique (stream_id, stream_version) constraint: the stream exists.
-        onFailure: (cause): Effect.Effect<never, VersionConflict | StoreUnavailable> =>
-          isUniqueViolation(cause, STREAM_VERSION_CONSTRAINT) ? Effect.fail(conflict(request)) : failUnavailable(failure, cause),
-        onSuccess: (rows): Effect.Effect<AppendResult, VersionConflict | StoreUnavailable | OwnershipLost> => {
-          if (rows.length === 0) return refused(request)
-          const lastPosition = lastPositionOf(rows)
-          return lastPosition === undefined
-            ? Effect.dieMessage("an append's rows carry no position")
-            : Effect.succeed({ nextVersion: request.expectedVersion + request.events.length, lastPosition })
-        }
-      })
-    )
-  }
+  const append = (request: AppendRequest): Effect.Effect<AppendResult, VersionConflict | StoreUnavailable | OwnershipLost> =>
+    Effect.suspend(() => {
+      if (request.events.length === 0) return Effect.dieMessage("an append needs at least one event")
+      if (request.events.length > POSITIONS_PER_TRANSACTION) {
+        return Effect.dieMessage(`an append takes at most ${POSITIONS_PER_TRANSACTION} events`)
+      }
+      const { text, values } = appendStatement(request)
+      return attempt(() => statementRows(text, values)).pipe(
+        Effect.matchEffect({
+          // Creating a stream that was deleted (head gone, events kept) trips the
+          // unique (stream_id, stream_version) constraint: the stream exists.
+          onFailure: (cause): Effect.Effect<never, VersionConflict | StoreUnavailable> =>
+            isUniqueViolation(cause, STREAM_VERSION_CONSTRAINT) ? Effect.fail(conflict(request)) : failUnavailable(failure, cause),
+          onSuccess: (rows): Effect.Effect<AppendResult, VersionConflict | StoreUnavailable | OwnershipLost> => {
+            if (rows.length === 0) return refused(request)
+            const lastPosition = lastPositionOf(rows)
+            return lastPosition === undefined
+              ? Effect.dieMessage("an append's rows carry no position")
+              : Effect.succeed({ nextVersion: request.expectedVersion + request.events.length, lastPosition })
+          }
+        })
+      )
+    })
 
   const readStream = (streamId: string) =>
     query(() => sql`select ${eventColumns} from events where stream_id = ${streamId} order by stream_version`.execute(db), failure).pipe(
