@@ -1,5 +1,22 @@
-import { isSessionId, OrgId, PhoneNumber, SessionEvent, type SessionEventType, SessionId, type SessionRecord, type StoredEvent, WaIdentity } from "@wa-gateway/domain"
-import { Effect, Schema } from "effect"
+import {
+  isSessionId,
+  LoggedOut,
+  OrgId,
+  PairingAttemptId,
+  PairingFailed,
+  PairingStarted,
+  PhoneNumber,
+  SessionCreated,
+  SessionDeleted,
+  SessionEvent,
+  type SessionEventType,
+  SessionId,
+  SessionPaired,
+  type SessionRecord,
+  type StoredEvent,
+  WaIdentity
+} from "@wa-gateway/domain"
+import { Effect, Predicate, Schema } from "effect"
 
 const encodeSessionEvent = Schema.encodeSync(SessionEvent)
 
@@ -27,8 +44,8 @@ const EventRow = Schema.Struct({
 
 const decodeEventRow = Schema.decodeUnknown(EventRow)
 
-/** Decodes a stored row; a row that does not decode is a defect of the data, not of the caller. */
-export const decodeStoredEvent = (row: unknown): Effect.Effect<StoredEvent> =>
+/** Through the schema: slower, the one that says what is wrong with a row, and the reference the fast path is tested against. */
+export const decodeStoredEventBySchema = (row: unknown): Effect.Effect<StoredEvent> =>
   Effect.gen(function* () {
     const r = yield* decodeEventRow(row)
     const event = yield* decodeEventUnknown({ ...r.data, _tag: r.type })
@@ -41,6 +58,121 @@ export const decodeStoredEvent = (row: unknown): Effect.Effect<StoredEvent> =>
       occurredAt: r.occurred_at
     } satisfies StoredEvent
   }).pipe(Effect.orDieWith((error) => new Error(`a stored event does not decode: ${error.message}`)))
+
+const isOrgId = Schema.is(OrgId)
+const isPhoneNumber = Schema.is(PhoneNumber)
+const isPairingAttemptId = Schema.is(PairingAttemptId)
+const isNullOrString = (u: unknown): u is string | null => u === null || typeof u === "string"
+/** A position as PostgreSQL prints a bigint (`global_position::text`); anything else is the schema's to judge. */
+const POSITION = /^[0-9]+$/
+
+/**
+ * The event when its stored data is exactly what its schema accepts, checked
+ * by hand; anything else is left to the schema (`undefined`). Only the
+ * fields the schema reads are taken, as it does (extra keys are dropped).
+ */
+const decodeValidEvent = (type: unknown, data: { readonly [key: string]: unknown }): SessionEvent | undefined => {
+  switch (type) {
+    case "SessionCreated": {
+      const { sessionId, orgId, name } = data
+      return isSessionId(sessionId) && isOrgId(orgId) && typeof name === "string"
+        ? new SessionCreated({ sessionId, orgId, name }, true)
+        : undefined
+    }
+    case "PairingStarted": {
+      const { method, phone, attemptId } = data
+      if (method !== "qr" && method !== "code") return undefined
+      if (phone !== undefined && !isPhoneNumber(phone)) return undefined
+      if (attemptId !== undefined && !isPairingAttemptId(attemptId)) return undefined
+      // A key present with `undefined` (never so in JSON) is kept by the schema: its call.
+      if ((phone === undefined && "phone" in data) || (attemptId === undefined && "attemptId" in data)) return undefined
+      return new PairingStarted({ method, ...(phone === undefined ? {} : { phone }), ...(attemptId === undefined ? {} : { attemptId }) }, true)
+    }
+    case "SessionPaired": {
+      const { phoneNumber, waJid, waLid, pushName } = data
+      return typeof phoneNumber === "string" && typeof waJid === "string" && isNullOrString(waLid) && isNullOrString(pushName)
+        ? new SessionPaired({ phoneNumber, waJid, waLid, pushName }, true)
+        : undefined
+    }
+    case "PairingFailed": {
+      const { reason } = data
+      return reason === "expired" || reason === "rejected" || reason === "engine_error" ? new PairingFailed({ reason }, true) : undefined
+    }
+    case "LoggedOut": {
+      const { by } = data
+      return by === "user" || by === "device" ? new LoggedOut({ by }, true) : undefined
+    }
+    case "SessionDeleted":
+      return new SessionDeleted({}, true)
+    default:
+      return undefined
+  }
+}
+
+/** The ids a batch has already checked: a stream's rows all carry the same two, so equality proves them after the first row. */
+interface CheckedIds {
+  streamId?: SessionId
+  orgId?: OrgId
+}
+
+const checkedStreamId = (u: unknown, checked: CheckedIds): SessionId | undefined => {
+  if (u === checked.streamId) return checked.streamId
+  if (!isSessionId(u)) return undefined
+  checked.streamId = u
+  return u
+}
+
+const checkedOrgId = (u: unknown, checked: CheckedIds): OrgId | undefined => {
+  if (u === checked.orgId) return checked.orgId
+  if (!isOrgId(u)) return undefined
+  checked.orgId = u
+  return u
+}
+
+/**
+ * The row when it is exactly what EventRow and its event's schema accept,
+ * checked by hand; anything else is left to the schema (`undefined`).
+ * Through the schema a row of a 10,000-event stream cost about 6 µs, this
+ * about 1 µs (bench/rehydrate.ts); the two agree on every row
+ * (event-codec.unit.spec.ts, which also calls this directly).
+ */
+export const decodeValidStoredEvent = (row: unknown, checked: CheckedIds = {}): StoredEvent | undefined => {
+  if (!Predicate.isRecord(row)) return undefined
+  const { position, stream_id, stream_version, org_id, type, data, occurred_at } = row
+  if (typeof position !== "string" || !POSITION.test(position) || typeof stream_version !== "number" || !(occurred_at instanceof Date)) {
+    return undefined
+  }
+  if (!Predicate.isRecord(data)) return undefined
+  const streamId = checkedStreamId(stream_id, checked)
+  const orgId = checkedOrgId(org_id, checked)
+  if (streamId === undefined || orgId === undefined) return undefined
+  const event = decodeValidEvent(type, data)
+  return event === undefined
+    ? undefined
+    : { position: BigInt(position), streamId, version: stream_version, orgId, event, occurredAt: occurred_at }
+}
+
+/** Decodes a stored row; a row that does not decode is a defect of the data, not of the caller. */
+export const decodeStoredEvent = (row: unknown): Effect.Effect<StoredEvent> => {
+  const stored = decodeValidStoredEvent(row, {})
+  return stored === undefined ? decodeStoredEventBySchema(row) : Effect.succeed(stored)
+}
+
+/**
+ * Rows of the log, in one synchronous loop when all are valid (a stream of
+ * 10,000: one effect, not one per row); else row by row, each bad one
+ * explained by the schema.
+ */
+export const decodeStoredEvents = (rows: ReadonlyArray<unknown>): Effect.Effect<ReadonlyArray<StoredEvent>> => {
+  const checked: CheckedIds = {}
+  const events: Array<StoredEvent> = []
+  for (const row of rows) {
+    const stored = decodeValidStoredEvent(row, checked)
+    if (stored === undefined) return Effect.forEach(rows, decodeStoredEvent)
+    events.push(stored)
+  }
+  return Effect.succeed(events)
+}
 
 const rowFields = {
   session_id: SessionId,
@@ -89,10 +221,7 @@ export const decodeSessionRowBySchema = (row: unknown): Effect.Effect<SessionRec
     Effect.orDieWith((error) => new Error(`a session row does not decode: ${error.message}`))
   )
 
-const isOrgId = Schema.is(OrgId)
-const isPhoneNumber = Schema.is(PhoneNumber)
 const isWaJid = Schema.is(WaIdentity.fields.waJid)
-const isNullOrString = (u: unknown): u is string | null => u === null || typeof u === "string"
 
 /**
  * The row when it is exactly what SessionRow and WaIdentity accept, checked by

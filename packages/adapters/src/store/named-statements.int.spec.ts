@@ -38,6 +38,12 @@ describe("named statements", () => {
     expect(await preparedOnTheConnection()).toContain("select $1::integer + 1 as n")
   })
 
+  it("runs one statement straight on the pool, prepared under the same name scheme", async () => {
+    expect(await named.rows("select $1::integer * 2 as n", [21])).toEqual([{ n: 42 }])
+    expect(await named.rows("select $1::integer * 2 as n", [2])).toEqual([{ n: 4 }])
+    expect(await preparedOnTheConnection()).toContain("select $1::integer * 2 as n")
+  })
+
   it("reports affected rows of a write, and leaves DDL and transaction control unnamed", async () => {
     const client = await named.connect()
     try {

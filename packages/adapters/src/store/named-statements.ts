@@ -13,6 +13,16 @@ const commandOf = (command: string): Command => isCommand(command) ? command : "
 /** Only plannable statements; DDL (migrations) and transaction control stay unnamed. */
 const PLANNABLE = /^\s*(select|insert|update|delete|with)\b/i
 
+/** Kysely's pool, plus one statement straight on the pool for the hottest write. */
+export interface NamedStatementPool extends PostgresPool {
+  /**
+   * One statement on any free connection, named like Kysely's: Kysely's
+   * executor (connection provider, driver, result copy) cost about as much
+   * client-side CPU per append as the rest of the append's own code.
+   */
+  readonly rows: (text: string, values: Array<unknown>) => Promise<ReadonlyArray<unknown>>
+}
+
 /**
  * pg sends every query as an unnamed statement, which PostgreSQL parses and
  * plans on each call; for the append's CTE that costs more than running it.
@@ -21,7 +31,7 @@ const PLANNABLE = /^\s*(select|insert|update|delete|with)\b/i
  * values as parameters, so the names stay few; NAMED_STATEMENT_LIMIT caps them
  * in case some caller inlines values.
  */
-export const withNamedStatements = (pool: pg.Pool): PostgresPool => {
+export const withNamedStatements = (pool: pg.Pool): NamedStatementPool => {
   const names = new Map<string, string>()
   const nameOf = (text: string): string | undefined => {
     const known = names.get(text)
@@ -57,6 +67,10 @@ export const withNamedStatements = (pool: pg.Pool): PostgresPool => {
       wrappers.set(client, wrapper)
       return wrapper
     },
-    end: () => pool.end()
+    end: () => pool.end(),
+    rows: (text, values) => {
+      const name = nameOf(text)
+      return pool.query(name === undefined ? { text, values } : { name, text, values }).then((result) => result.rows)
+    }
   }
 }

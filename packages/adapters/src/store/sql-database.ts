@@ -2,7 +2,7 @@ import { mkdir } from "node:fs/promises"
 import { PGlite } from "@electric-sql/pglite"
 import { StoreUnavailable } from "@wa-gateway/domain"
 import { Context, Effect, Layer, type Scope } from "effect"
-import { Kysely, PostgresDialect, sql } from "kysely"
+import { CompiledQuery, Kysely, PostgresDialect, sql } from "kysely"
 import pg from "pg"
 import { lockDataDir } from "./data-dir-lock.js"
 import { migrateToLatest } from "./migrations.js"
@@ -28,6 +28,12 @@ export interface PgliteOptions {
 export class SqlDatabase extends Context.Tag("wa-gateway/SqlDatabase")<SqlDatabase, {
   readonly db: Kysely<Database>
   readonly engine: "postgres" | "pglite"
+  /**
+   * One statement's rows, for the store's hottest statement (the append): on
+   * PostgreSQL straight on the pool, without Kysely's executor; on PGlite
+   * through Kysely, whose driver makes queries take turns on its one connection.
+   */
+  readonly rows: (text: string, values: Array<unknown>) => Promise<ReadonlyArray<unknown>>
 }>() {
   /** A pg pool, migrated on start, ended on release. */
   static readonly postgres = (options: PostgresOptions = {}): Layer.Layer<SqlDatabase, StoreUnavailable> =>
@@ -46,7 +52,8 @@ export class SqlDatabase extends Context.Tag("wa-gateway/SqlDatabase")<SqlDataba
       // the next query reconnects.
       pool.on("error", () => undefined)
       pool.on("connect", (client) => client.on("error", () => undefined))
-      return Promise.resolve(new Kysely<Database>({ dialect: new PostgresDialect({ pool: withNamedStatements(pool) }) }))
+      const named = withNamedStatements(pool)
+      return Promise.resolve({ db: new Kysely<Database>({ dialect: new PostgresDialect({ pool: named }) }), rows: named.rows })
     }))
 
   /** An embedded PGlite, persisted in `dataDir` or in memory; closed on release. */
@@ -59,7 +66,7 @@ export class SqlDatabase extends Context.Tag("wa-gateway/SqlDatabase")<SqlDataba
       }
       return yield* open("pglite", options.schema, "owned", async () => {
         const instance = await PGlite.create(dataDir)
-        return new Kysely<Database>({ dialect: new PgliteDialect(instance) })
+        return throughKysely(new Kysely<Database>({ dialect: new PgliteDialect(instance) }))
       })
     }))
 
@@ -70,8 +77,15 @@ export class SqlDatabase extends Context.Tag("wa-gateway/SqlDatabase")<SqlDataba
    */
   static readonly pgliteFrom = (instance: PGlite, options: { readonly schema?: string | undefined } = {}): Layer.Layer<SqlDatabase, StoreUnavailable> =>
     Layer.scoped(this, open("pglite", options.schema, "borrowed", () =>
-      Promise.resolve(new Kysely<Database>({ dialect: new PgliteDialect(instance) }))))
+      Promise.resolve(throughKysely(new Kysely<Database>({ dialect: new PgliteDialect(instance) })))))
 }
+
+const throughKysely = (db: Kysely<Database>): Connected => ({
+  db,
+  rows: (text, values) => db.executeQuery(CompiledQuery.raw(text, values)).then((result) => result.rows)
+})
+
+type Connected = Pick<Context.Tag.Service<SqlDatabase>, "db" | "rows">
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/
 
@@ -84,13 +98,13 @@ const open = (
   engine: "postgres" | "pglite",
   schema: string | undefined,
   ownership: "owned" | "borrowed",
-  connect: () => Promise<Kysely<Database>>
+  connect: () => Promise<Connected>
 ): Effect.Effect<Context.Tag.Service<SqlDatabase>, StoreUnavailable, Scope.Scope> =>
   Effect.gen(function* () {
-    const db = yield* Effect.acquireRelease(
+    const { db, rows } = yield* Effect.acquireRelease(
       query(connect, "could not open the database"),
       // Destroying Kysely ends the pool or closes the PGlite instance.
-      (db) => ownership === "owned" ? Effect.tryPromise(() => db.destroy()).pipe(Effect.ignore) : Effect.void
+      ({ db }) => ownership === "owned" ? Effect.tryPromise(() => db.destroy()).pipe(Effect.ignore) : Effect.void
     )
     yield* query(async () => {
       if (schema !== undefined) {
@@ -106,7 +120,7 @@ const open = (
       if (error !== undefined) throw error
       if (failed !== undefined) throw new Error(`migration ${failed.migrationName} failed`)
     }, "could not migrate the database")
-    return { db, engine }
+    return { db, engine, rows }
   })
 
 /**

@@ -1,4 +1,3 @@
-import { Match } from "effect"
 import { PhoneNumber } from "../ids.js"
 import type { SessionEvent, SessionPaired } from "./events.js"
 import { WaIdentity } from "./identity.js"
@@ -16,22 +15,26 @@ const base = (state: SessionState) => {
   return { sessionId, orgId, name }
 }
 
-/** Total over the event union: one line per event, as in DESIGN §2. */
-export const evolve = (state: SessionState, event: SessionEvent): SessionState =>
-  Match.value(event).pipe(
-    Match.tagsExhaustive({
-      SessionCreated: (e): SessionState => ({ status: "unpaired", sessionId: e.sessionId, orgId: e.orgId, name: e.name }),
-      PairingStarted: (e): SessionState => ({
-        ...base(state),
-        status: "pairing",
-        pairing: { attemptId: e.attemptId ?? null, method: e.method, phone: e.phone ?? null, returnTo: returnTo(state) }
-      }),
-      SessionPaired: (e): SessionState => ({ ...base(state), status: "paired", identity: identityOf(e) }),
-      PairingFailed: (): SessionState => ({ ...base(state), status: returnTo(state) }),
-      LoggedOut: (): SessionState => ({ ...base(state), status: "logged_out" }),
-      SessionDeleted: (): SessionState => ({ ...base(state), status: "deleted" })
-    })
-  )
+/**
+ * Total over the event union: one line per event, as in DESIGN §2. A switch
+ * rather than Match: rehydrating runs this once per stored event, and
+ * building a matcher per event was most of the fold of a long stream
+ * (bench/rehydrate.ts).
+ */
+export const evolve = (state: SessionState, event: SessionEvent): SessionState => {
+  switch (event._tag) {
+    case "SessionCreated": return { status: "unpaired", sessionId: event.sessionId, orgId: event.orgId, name: event.name }
+    case "PairingStarted": return {
+      ...base(state),
+      status: "pairing",
+      pairing: { attemptId: event.attemptId ?? null, method: event.method, phone: event.phone ?? null, returnTo: returnTo(state) }
+    }
+    case "SessionPaired": return { ...base(state), status: "paired", identity: identityOf(event) }
+    case "PairingFailed": return { ...base(state), status: returnTo(state) }
+    case "LoggedOut": return { ...base(state), status: "logged_out" }
+    case "SessionDeleted": return { ...base(state), status: "deleted" }
+  }
+}
 
 /**
  * Not validated again: the identity was checked when the pairing was decided,
