@@ -152,7 +152,7 @@ describe("when the store is down during authentication", () => {
   let server: TestServer
   beforeAll(async () => {
     server = await startTestServer({
-      authenticator: { authenticate: () => Effect.fail(new StoreUnavailable({ message: "connect ECONNREFUSED" })) }
+      authenticator: { authenticate: () => Effect.fail(new StoreUnavailable({ message: "connect ECONNREFUSED" })), recall: () => undefined }
     })
   })
   afterAll(() => server.close())

@@ -72,4 +72,16 @@ describe("named statements", () => {
     }
     expect((await preparedOnTheConnection()).length).toBeLessThanOrEqual(NAMED_STATEMENT_LIMIT)
   })
+
+  it("fails a statement PostgreSQL refuses with PostgreSQL's own error, named or not, and the connection goes on", async () => {
+    const client = await named.connect()
+    try {
+      await expect(client.query("select $1::integer / 0 as n", [1])).rejects.toMatchObject({ code: "22012" })
+      await expect(client.query("select 1 / 0", [])).rejects.toMatchObject({ code: "22012" })
+      await expect(client.query("drop table no_such_table_here", [])).rejects.toMatchObject({ code: "42P01" })
+      expect((await client.query<{ n: number }>("select $1::integer as n", [7])).rows).toEqual([{ n: 7 }])
+    } finally {
+      client.release()
+    }
+  })
 })

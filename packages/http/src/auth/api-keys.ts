@@ -55,11 +55,18 @@ export class ApiKeys extends Context.Tag("wa-gateway/ApiKeys")<ApiKeys, {
   /** True when the key was revoked now; false when unknown or already revoked. */
   readonly revoke: (id: string) => Effect.Effect<boolean, StoreUnavailable>
   readonly verify: (key: Redacted.Redacted<string>) => Effect.Effect<Principal, AuthenticationFailed | StoreUnavailable>
+  /**
+   * What `verify` answers from its memory alone (a key it verified within
+   * VERIFIED_KEY_TTL_MS), read at once without running an effect;
+   * `undefined` when it would have to ask the store or would refuse.
+   */
+  readonly recall: (key: Redacted.Redacted<string>) => Principal | undefined
 }>() {
   static readonly Live = Layer.effect(
     this,
     Effect.gen(function* () {
       const store = yield* ApiKeyStore
+      const clock = yield* Effect.clock
 
       const create = (input: NewApiKey) =>
         Effect.gen(function* () {
@@ -122,17 +129,27 @@ export class ApiKeys extends Context.Tag("wa-gateway/ApiKeys")<ApiKeys, {
           return principal
         })
 
+      const remembered = (hash: string, now: number): Principal | undefined => {
+        const cached = verified.get(hash)
+        return cached !== undefined && cached.expiresAt > now ? cached.principal : undefined
+      }
+
       // Every request carries its key: a store round trip per request would be most of its cost.
       const verify = (presented: Redacted.Redacted<string>) =>
         Effect.flatMap(Clock.currentTimeMillis, (now): Effect.Effect<Principal, AuthenticationFailed | StoreUnavailable> => {
           const key = Redacted.value(presented)
           if (!API_KEY_FORMAT.test(key)) return Effect.fail(new AuthenticationFailed({ reason: "malformed api key" }))
           const hash = hashApiKey(key)
-          const cached = verified.get(hash)
-          return cached !== undefined && cached.expiresAt > now ? Effect.succeed(cached.principal) : verifyInStore(hash, now)
+          const principal = remembered(hash, now)
+          return principal !== undefined ? Effect.succeed(principal) : verifyInStore(hash, now)
         })
 
-      return { create, list, revoke, verify }
+      const recall = (presented: Redacted.Redacted<string>): Principal | undefined => {
+        const key = Redacted.value(presented)
+        return API_KEY_FORMAT.test(key) ? remembered(hashApiKey(key), clock.unsafeCurrentTimeMillis()) : undefined
+      }
+
+      return { create, list, revoke, verify, recall }
     })
   )
 }

@@ -148,6 +148,34 @@ describe("API keys", () => {
         expect(Either.isLeft(result) && result.left._tag).toBe("StoreUnavailable")
       })))
 
+  it.effect("recall answers from memory alone what verify answered within VERIFIED_KEY_TTL_MS, and nothing else", () =>
+    withApiKeys(({ storeDown }) =>
+      Effect.gen(function* () {
+        const apiKeys = yield* ApiKeys
+        yield* TestClock.setTime(3_000_000)
+        const created = yield* apiKeys.create({ orgId: acme, capabilities: ["read"], label: null })
+        const other = yield* apiKeys.create({ orgId: acme, capabilities: ["read"], label: null })
+        // Never verified: recall does not ask the store.
+        expect(apiKeys.recall(created.key)).toBeUndefined()
+        const principal = yield* apiKeys.verify(created.key)
+        yield* Ref.set(storeDown, true)
+        expect(apiKeys.recall(created.key)).toBe(principal)
+        expect(apiKeys.recall(other.key)).toBeUndefined()
+        expect(apiKeys.recall(Redacted.make(Redacted.value(created.key) + "A"))).toBeUndefined()
+        yield* TestClock.adjust(VERIFIED_KEY_TTL_MS)
+        expect(apiKeys.recall(created.key)).toBeUndefined()
+      })))
+
+  it.effect("a key revoked through this service is not recalled", () =>
+    withApiKeys(() =>
+      Effect.gen(function* () {
+        const apiKeys = yield* ApiKeys
+        const created = yield* apiKeys.create({ orgId: acme, capabilities: ["read"], label: null })
+        yield* apiKeys.verify(created.key)
+        expect(yield* apiKeys.revoke(created.info.id)).toBe(true)
+        expect(apiKeys.recall(created.key)).toBeUndefined()
+      })))
+
   it.effect("list shows one org's keys and never a hash or secret", () =>
     withApiKeys(() =>
       Effect.gen(function* () {

@@ -36,7 +36,9 @@ const makeAuthenticator = (settings: AuthSettings, options: AuthenticatorOptions
           onNone: () => Effect.fail(new AuthenticationFailed({ reason: "not an api key and no AUTH_JWKS_URL is configured" })),
           onSome: (verifier) => verifier.verify(text)
         })
-      }
+      },
+      // Only API keys are remembered; a JWT is verified every time.
+      recall: (token) => Redacted.value(token).startsWith(API_KEY_PREFIX) ? apiKeys.recall(token) : undefined
     })
   })
 

@@ -53,6 +53,22 @@ describe("Authenticator", () => {
       expect(Either.isLeft(yield* authenticate(Redacted.value(created.key)))).toBe(true)
     })))
 
+  it.scopedLive("recall remembers an API key it verified moments ago, never a JWT", () =>
+    Effect.gen(function* () {
+      const issuer = yield* testJwtIssuer()
+      const jwt = yield* Effect.promise(() => issuer.mint({ org: "acme", role: "owner" }))
+      yield* withAuthenticator(issuer, {}, Effect.gen(function* () {
+        const authenticator = yield* Authenticator
+        const created = yield* Effect.flatMap(ApiKeys, (keys) =>
+          keys.create({ orgId: OrgId.make("acme"), capabilities: ["read"], label: null }))
+        expect(authenticator.recall(created.key)).toBeUndefined()
+        const principal = Either.getOrThrow(yield* authenticate(Redacted.value(created.key)))
+        expect(authenticator.recall(created.key)).toBe(principal)
+        expect(Either.isRight(yield* authenticate(jwt))).toBe(true)
+        expect(authenticator.recall(Redacted.make(jwt))).toBeUndefined()
+      }))
+    }))
+
   it.scopedLive("without AUTH_JWKS_URL a JWT is rejected", () =>
     Effect.gen(function* () {
       const issuer = yield* testJwtIssuer()

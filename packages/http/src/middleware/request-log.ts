@@ -2,7 +2,22 @@ import { randomUUID } from "node:crypto"
 import { ServerResponse } from "node:http"
 import { HttpApp, HttpServerError, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { NodeHttpServerRequest } from "@effect/platform-node"
-import { Cause, Chunk, Clock, Context, Effect, FiberRef, HashSet, LogLevel } from "effect"
+import {
+  Cause,
+  Chunk,
+  Clock,
+  Context,
+  DefaultServices,
+  Effect,
+  type FiberId,
+  FiberRef,
+  FiberRefs,
+  HashMap,
+  HashSet,
+  Inspectable,
+  LogLevel,
+  type Runtime
+} from "effect"
 import { errorHttpResponse, InternalError } from "../errors.js"
 import { RequestId } from "./request-id.js"
 
@@ -86,20 +101,64 @@ export const requestLog = <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<ne
           requestLine({ requestId, method: request.method, url: request.url, status: response.status, durationMs: finished - started }))))
   })
 
-/** The one log line of a request (its path without the query, which may carry tokens). */
-export const requestLine = (fields: {
+export interface RequestLineFields {
   readonly requestId: string
   readonly method: string
   readonly url: string
   readonly status: number
   readonly durationMs: number
-}): Effect.Effect<void> =>
+}
+
+const pathOf = (url: string): string => url.split("?")[0] ?? url
+
+/** The one log line of a request (its path without the query, which may carry tokens). */
+export const requestLine = (fields: RequestLineFields): Effect.Effect<void> =>
   Effect.logInfo("request").pipe(
     Effect.annotateLogs({
       requestId: fields.requestId,
       method: fields.method,
-      path: fields.url.split("?")[0] ?? fields.url,
+      path: pathOf(fields.url),
       status: fields.status,
       durationMs: fields.durationMs
     })
   )
+
+/**
+ * `requestLine` without a fiber to run it: the line handed to the loggers of
+ * `runtime` exactly as a fiber forked from it, annotated with the request's
+ * id (as `requestLog` annotates it), hands `Effect.logInfo`'s line to them,
+ * with that fiber's id (`fiberId`). For a request whose work already ran in
+ * a fiber of its own (node-read-path.ts): a second fiber just to log cost
+ * more than the line. The two agree (request-log.unit.spec.ts).
+ */
+export const requestLineOutsideFiber = (runtime: Runtime.Runtime<never>) => {
+  const refs = runtime.fiberRefs
+  const loggers = FiberRefs.getOrDefault(refs, FiberRef.currentLoggers)
+  const spans = FiberRefs.getOrDefault(refs, FiberRef.currentLogSpan)
+  const annotations = FiberRefs.getOrDefault(refs, FiberRef.currentLogAnnotations)
+  const logs = !LogLevel.greaterThan(FiberRefs.getOrDefault(refs, FiberRef.currentMinimumLogLevel), LogLevel.Info)
+  const clock = Context.get(FiberRefs.getOrDefault(refs, DefaultServices.currentServices), Clock.Clock)
+  const message = ["request"]
+  return (fiberId: FiberId.FiberId, fields: RequestLineFields): void => {
+    if (!logs || HashSet.size(loggers) === 0) return
+    const options = {
+      fiberId,
+      logLevel: LogLevel.Info,
+      message,
+      cause: Cause.empty,
+      context: refs,
+      spans,
+      annotations: HashMap.mutate(annotations, (all) => {
+        HashMap.set(all, "requestId", fields.requestId)
+        HashMap.set(all, "method", fields.method)
+        HashMap.set(all, "path", pathOf(fields.url))
+        HashMap.set(all, "status", fields.status)
+        HashMap.set(all, "durationMs", fields.durationMs)
+      }),
+      date: new Date(clock.unsafeCurrentTimeMillis())
+    }
+    Inspectable.withRedactableContext(refs, () => {
+      for (const logger of loggers) logger.log(options)
+    })
+  }
+}

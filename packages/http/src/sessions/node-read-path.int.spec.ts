@@ -28,6 +28,8 @@ let key = ""
 let sessionId = ""
 let slowSessionId = ""
 let metrics: Context.Tag.Service<GatewayMetrics>
+let manageOnlyKey = ""
+let otherOrgKey = ""
 
 beforeAll(async () => {
   const gateway = simulatorGatewayLayer({ store: { _tag: "memory" } })
@@ -53,6 +55,9 @@ beforeAll(async () => {
   const org = OrgId.make("org-a")
   const created = await Effect.runPromise(Context.get(context, ApiKeys).create({ orgId: org, capabilities: ["read", "manage"], label: null }))
   key = Redacted.value(created.key)
+  const apiKeys = Context.get(context, ApiKeys)
+  manageOnlyKey = Redacted.value((await Effect.runPromise(apiKeys.create({ orgId: org, capabilities: ["manage"], label: null }))).key)
+  otherOrgKey = Redacted.value((await Effect.runPromise(apiKeys.create({ orgId: OrgId.make("org-b"), capabilities: ["read"], label: null }))).key)
   const facade = Context.get(context, Gateway)
   sessionId = (await Effect.runPromise(facade.create(org, { name: "kept" }))).sessionId
   slowSessionId = (await Effect.runPromise(facade.create(org, { name: SLOW_SESSION_NAME }))).sessionId
@@ -119,6 +124,24 @@ describe("the session reads ahead of the platform", () => {
     const page = await get("/api/v1/sessions?pageSize=0")
     expect(page.status).toBe(400)
     expect(await page.json()).toMatchObject({ error: { code: "validation_error", details: { field: "pageSize" } } })
+  })
+
+  it("answers a caller whose key was verified moments ago (remembered, not asked again) as it answered the first time", async () => {
+    // The first request of each key asks the authenticator; the second, within
+    // VERIFIED_KEY_TTL_MS, is served to the caller it remembers.
+    for (const [token, status, code] of [[key, 200, undefined], [manageOnlyKey, 403, "forbidden"], [otherOrgKey, 404, "not_found"]] as const) {
+      const replies = [await get(`/api/v1/sessions/${sessionId}`, { headers: { authorization: `Bearer ${token}` } })]
+      replies.push(await get(`/api/v1/sessions/${sessionId}`, { headers: { authorization: `Bearer ${token}` } }))
+      const [first, second] = await Promise.all(replies.map(async (r) => ({ status: r.status, body: await r.json() })))
+      expect(first?.status).toBe(status)
+      expect(second).toEqual(first)
+      if (code !== undefined) expect(first?.body).toMatchObject({ error: { code } })
+    }
+    const pages = [await get("/api/v1/sessions?pageSize=1"), await get("/api/v1/sessions?pageSize=1")]
+    const [page, again] = await Promise.all(pages.map(async (r) => ({ status: r.status, body: await r.json() })))
+    expect(page?.status).toBe(200)
+    expect(again).toEqual(page)
+    expect((await get("/api/v1/sessions?pageSize=0")).status).toBe(400)
   })
 
   it("leaves every other request to the platform", async () => {

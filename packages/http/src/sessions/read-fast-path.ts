@@ -1,6 +1,7 @@
 import { HttpApiError, type HttpApp, HttpServerRequest } from "@effect/platform"
 import { Effect, ParseResult, Redacted, Schema } from "effect"
 import { Authenticator } from "../auth/authenticator.js"
+import type { Principal } from "../auth/principal.js"
 import { principalOfBearer } from "../middleware/authentication.js"
 import { ListSessionsParams, SessionsApi } from "./api.js"
 import { makeSessionReads } from "./reads.js"
@@ -48,7 +49,8 @@ const plainQuery = (query: string): Record<string, string> | undefined => {
  */
 export const sessionReadRoutes = Effect.gen(function* () {
   const reads = yield* makeSessionReads
-  const principalOf = principalOfBearer(yield* Authenticator)
+  const authenticator = yield* Authenticator
+  const principalOf = principalOfBearer(authenticator)
   const listPath = yield* pathOf("list")
   const sessionPrefix = yield* pathOf("get", ":session")
   const decodeListParams = Schema.decodeUnknown(ListSessionsParams)
@@ -65,10 +67,9 @@ export const sessionReadRoutes = Effect.gen(function* () {
     return PLAIN_SEGMENT.test(session) ? { _tag: "get", session } : undefined
   }
 
-  const serve = (route: ReadRoute, authorization: string | undefined) =>
+  /** The route served to a caller already authenticated. */
+  const serveAs = (caller: Principal, route: ReadRoute) =>
     Effect.gen(function* () {
-      // HttpApiSecurity.bearer's own reading of the header: whatever follows its first 7 characters.
-      const caller = yield* principalOf(Redacted.make((authorization ?? "").slice(BEARER_PREFIX_LENGTH)))
       if (route._tag === "get") return yield* reads.get(caller, route.session)
       const urlParams = yield* decodeListParams(route.urlParams).pipe(
         Effect.catchIf(ParseResult.isParseError, HttpApiError.HttpApiDecodeError.refailParseError)
@@ -76,8 +77,22 @@ export const sessionReadRoutes = Effect.gen(function* () {
       return yield* reads.list(caller, urlParams)
     })
 
-  return { routeOf, serve }
+  const serve = (route: ReadRoute, authorization: string | undefined) =>
+    Effect.flatMap(principalOf(bearerToken(authorization)), (caller) => serveAs(caller, route))
+
+  /**
+   * The caller the authenticator remembers for this header (an API key
+   * verified moments ago), found without running an effect: `serveAs` that
+   * caller answers what `serve` would; `undefined`: let `serve` authenticate.
+   */
+  const recall = (authorization: string | undefined): Principal | undefined => authenticator.recall(bearerToken(authorization))
+
+  return { routeOf, serve, serveAs, recall }
 })
+
+/** HttpApiSecurity.bearer's own reading of the header: whatever follows its first 7 characters. */
+const bearerToken = (authorization: string | undefined): Redacted.Redacted<string> =>
+  Redacted.make((authorization ?? "").slice(BEARER_PREFIX_LENGTH))
 
 const BEARER_PREFIX_LENGTH = "Bearer ".length
 
