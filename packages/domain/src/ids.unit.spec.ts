@@ -183,6 +183,13 @@ describe("SessionId", () => {
     expect(isSessionIdByRule(text)).toBe(false)
   })
 
+  prop.prop([sessionIdArb])("a value that only reads like an id as a string (an array of one, a boxed string) is not one", (id) => {
+    for (const lookalike of [[id], { toString: () => id }, Object(id)]) {
+      expect(isSessionId(lookalike)).toBe(false)
+      expect(isSessionIdByRule(lookalike)).toBe(false)
+    }
+  })
+
   prop.prop([fc.oneof(sessionIdArb, sessionIdArb.map((id) => id.slice(0, -1) + "u"), fc.string({ maxLength: 40 }).map((s) => `sess_${s}`), fc.anything())])(
     "its guard without the parser (isSessionId) agrees with the schema on anything",
     (u) => {
@@ -200,8 +207,8 @@ describe("OrgId", () => {
   })
 
   it("is storable text: no NUL, no lone surrogate (it is in every row of the org)", () => {
-    expect(() => OrgId.make("acme\u0000")).toThrow()
-    expect(() => OrgId.make("acme\ud800")).toThrow()
+    expect(() => OrgId.make("acme\u0000")).toThrow(/must not contain NUL characters or unpaired surrogates/)
+    expect(() => OrgId.make("acme\ud800")).toThrow(/must not contain NUL characters or unpaired surrogates/)
     expect(OrgId.make("acme 😀")).toBe("acme 😀")
   })
 })

@@ -88,9 +88,14 @@ export const withNamedStatements = (pool: pg.Pool): NamedStatementPool => {
       return wrapper
     },
     end: () => pool.end(),
-    rows: (text, values) => {
-      const name = nameOf(text)
-      return pool.query(name === undefined ? { text, values } : { name, text, values }).then((result) => result.rows)
+    // As Kysely runs a query: a connection of the pool, the statement as a Query (no config copied), released after.
+    rows: async (text, values) => {
+      const client = await pool.connect()
+      try {
+        return (await submit<unknown>(client, text, nameOf(text), values)).rows
+      } finally {
+        client.release()
+      }
     }
   }
 }
