@@ -19,7 +19,7 @@ import { type BenchLine, benchDatabaseUrl, formatInterval, formatSpread, interle
  */
 const APPENDS = Number(process.env.BENCH_APPENDS ?? 2_000)
 const WARMUP_APPENDS = Math.ceil(APPENDS / 2)
-const ROUNDS = Number(process.env.BENCH_APPEND_ROUNDS ?? 15)
+const ROUNDS = Number(process.env.BENCH_APPEND_ROUNDS ?? 30)
 /** How well a target's median per-round ratio must be known (half the width of its 95 % interval). */
 const SPREAD_LIMIT = 0.05
 const org = OrgId.make("bench")
@@ -88,8 +88,10 @@ const run = async () => {
       const interval = medianInterval(ratios)
       return {
         value: `${formatInterval(interval, 2, "×")}; rounds ${formatSpread(spread(ratios), 2, "×")}`,
-        target: `≥ ${target}×, known within ±${SPREAD_LIMIT * 100} %`,
-        ok: interval.median >= target && interval.halfWidthShare <= SPREAD_LIMIT
+        target: `≥ ${target}×: its whole 95 % CI, or its median known within ±${SPREAD_LIMIT * 100} %`,
+        // Met when the target is below the whole interval (the ratio is above it, however wide the
+        // interval a loaded machine makes), or when the median is above it and known that well.
+        ok: interval.low >= target || (interval.median >= target && interval.halfWidthShare <= SPREAD_LIMIT)
       }
     }
     lines.push(
