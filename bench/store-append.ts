@@ -19,7 +19,7 @@ import { type BenchLine, benchDatabaseUrl, formatInterval, formatSpread, interle
  */
 const APPENDS = Number(process.env.BENCH_APPENDS ?? 2_000)
 const WARMUP_APPENDS = Math.ceil(APPENDS / 2)
-const ROUNDS = Number(process.env.BENCH_APPEND_ROUNDS ?? 30)
+const ROUNDS = Number(process.env.BENCH_APPEND_ROUNDS ?? 60)
 /** How well a target's median per-round ratio must be known (half the width of its 95 % interval). */
 const SPREAD_LIMIT = 0.05
 const org = OrgId.make("bench")
