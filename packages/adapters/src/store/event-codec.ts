@@ -109,25 +109,22 @@ const decodeValidEvent = (type: unknown, data: { readonly [key: string]: unknown
   }
 }
 
-/** The ids a batch has already checked: a stream's rows all carry the same two, so equality proves them after the first row. */
-interface CheckedIds {
-  streamId?: SessionId
-  orgId?: OrgId
+/**
+ * A guard that remembers the last value it passed: a stream's rows all carry
+ * the same stream and org ids, so equality proves them after the first row.
+ */
+const rememberingGuard = <A>(is: (u: unknown) => u is A) => {
+  let last: A | undefined
+  return (u: unknown): A | undefined => {
+    if (last !== undefined && u === last) return last
+    if (!is(u)) return undefined
+    last = u
+    return u
+  }
 }
 
-const checkedStreamId = (u: unknown, checked: CheckedIds): SessionId | undefined => {
-  if (u === checked.streamId) return checked.streamId
-  if (!isSessionId(u)) return undefined
-  checked.streamId = u
-  return u
-}
-
-const checkedOrgId = (u: unknown, checked: CheckedIds): OrgId | undefined => {
-  if (u === checked.orgId) return checked.orgId
-  if (!isOrgId(u)) return undefined
-  checked.orgId = u
-  return u
-}
+/** The id checks of one batch of rows. */
+const idChecks = () => ({ streamId: rememberingGuard(isSessionId), orgId: rememberingGuard(isOrgId) })
 
 /**
  * The row when it is exactly what EventRow and its event's schema accept,
@@ -136,15 +133,15 @@ const checkedOrgId = (u: unknown, checked: CheckedIds): OrgId | undefined => {
  * about 1 µs (bench/rehydrate.ts); the two agree on every row
  * (event-codec.unit.spec.ts, which also calls this directly).
  */
-export const decodeValidStoredEvent = (row: unknown, checked: CheckedIds = {}): StoredEvent | undefined => {
+export const decodeValidStoredEvent = (row: unknown, ids: ReturnType<typeof idChecks> = idChecks()): StoredEvent | undefined => {
   if (!Predicate.isRecord(row)) return undefined
   const { position, stream_id, stream_version, org_id, type, data, occurred_at } = row
   if (typeof position !== "string" || !POSITION.test(position) || typeof stream_version !== "number" || !(occurred_at instanceof Date)) {
     return undefined
   }
   if (!Predicate.isRecord(data)) return undefined
-  const streamId = checkedStreamId(stream_id, checked)
-  const orgId = checkedOrgId(org_id, checked)
+  const streamId = ids.streamId(stream_id)
+  const orgId = ids.orgId(org_id)
   if (streamId === undefined || orgId === undefined) return undefined
   const event = decodeValidEvent(type, data)
   return event === undefined
@@ -154,7 +151,7 @@ export const decodeValidStoredEvent = (row: unknown, checked: CheckedIds = {}): 
 
 /** Decodes a stored row; a row that does not decode is a defect of the data, not of the caller. */
 export const decodeStoredEvent = (row: unknown): Effect.Effect<StoredEvent> => {
-  const stored = decodeValidStoredEvent(row, {})
+  const stored = decodeValidStoredEvent(row)
   return stored === undefined ? decodeStoredEventBySchema(row) : Effect.succeed(stored)
 }
 
@@ -164,10 +161,10 @@ export const decodeStoredEvent = (row: unknown): Effect.Effect<StoredEvent> => {
  * explained by the schema.
  */
 export const decodeStoredEvents = (rows: ReadonlyArray<unknown>): Effect.Effect<ReadonlyArray<StoredEvent>> => {
-  const checked: CheckedIds = {}
+  const ids = idChecks()
   const events: Array<StoredEvent> = []
   for (const row of rows) {
-    const stored = decodeValidStoredEvent(row, checked)
+    const stored = decodeValidStoredEvent(row, ids)
     if (stored === undefined) return Effect.forEach(rows, decodeStoredEvent)
     events.push(stored)
   }
@@ -231,9 +228,9 @@ const isWaJid = Schema.is(WaIdentity.fields.waJid)
  * well under 1 µs; the two agree on every row (event-codec.unit.spec.ts).
  */
 const decodeValidSessionRow = (row: unknown, org?: OrgId): SessionRecord | undefined => {
-  if (typeof row !== "object" || row === null) return undefined
-  const r: Record<string, unknown> = { ...row }
-  const { session_id, org_id, name, created_at, updated_at, version, status, phone_number, wa_jid, wa_lid, push_name } = r
+  // Read in place, as the stored-event rows are: copying every row first was work a page did 50 times.
+  if (!Predicate.isRecord(row)) return undefined
+  const { session_id, org_id, name, created_at, updated_at, version, status, phone_number, wa_jid, wa_lid, push_name } = row
   // A row of the org a page was asked for carries that (already valid) org id: equality proves it.
   const validOrg = org !== undefined && org_id === org ? org : isOrgId(org_id) ? org_id : undefined
   if (
